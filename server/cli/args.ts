@@ -1,0 +1,47 @@
+/** Flag parsing for every subcommand: node's parseArgs (strict) plus typed, range-checked numbers. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../../shared/errors.js';
+
+export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
+
+export function parseFlags(command: string, argv: string[], options: FlagSpec): Record<string, string | boolean | undefined> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    if (positionals.length) throw new UsageError(`${command}: unexpected argument "${positionals[0]}"`);
+    return values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    // parseArgs' messages name the flag; keep them, drop its stack
+    throw new UsageError(`${command}: ${(e as Error).message}`);
+  }
+}
+
+export function intFlag(
+  command: string,
+  values: Record<string, string | boolean | undefined>,
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+): number {
+  const raw = values[name];
+  if (raw === undefined) return def;
+  const text = String(raw).trim();
+  if (!/^-?\d+$/.test(text)) throw new UsageError(`${command}: --${name}: expected an integer, got "${raw}"`);
+  const n = Number(text);
+  if (n < min || n > max) throw new UsageError(`${command}: --${name}: must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+export function choiceFlag<T extends string>(
+  command: string,
+  values: Record<string, string | boolean | undefined>,
+  name: string,
+  def: T,
+  choices: readonly T[],
+): T {
+  const raw = values[name];
+  if (raw === undefined) return def;
+  if (!choices.includes(raw as T)) throw new UsageError(`${command}: --${name}: expected one of ${choices.join(', ')}, got "${raw}"`);
+  return raw as T;
+}

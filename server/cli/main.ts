@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/** `facelive`: one program, one subcommand per job. */
+import { AssetError, InputError, UsageError } from '../../shared/errors.js';
+import { SYNTH_USAGE, synthCommand } from './synth.js';
+
+const USAGE = `Usage: facelive <command> [flags]
+
+Commands:
+  synth     render synthetic face sequences with exact ground truth
+
+Run "facelive <command> --help" for a command's flags.`;
+
+const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
+  synth: { usage: SYNTH_USAGE, run: (argv) => synthCommand(argv) },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.usage}\n`);
+    return 0;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`facelive: ${e.message}\nRun "facelive --help" for usage.\n`);
+      process.exitCode = 2;
+    } else if (e instanceof InputError || e instanceof AssetError) {
+      process.stderr.write(`facelive: ${e.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`facelive: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,183 @@
+/**
+ * Expression weights over time for one performance: talking (jaw and lip shapes at syllable rate), blinks (both
+ * eyes, and one eye), gaze saccades, and a deck of expression events that cycles through all 57 shapes, each
+ * once *alone* (everything else relaxed while it plays) and once *mixed* with others. Shapes that trackers are
+ * known to miss (cheekPuff, eyeWide, noseSneer, one-sided smiles) are in the deck twice.
+ */
+import type { Rng } from './random.js';
+
+export const EXPRESSION_NAMES = [
+  'browDown_L', 'browDown_R', 'browInnerUp_L', 'browInnerUp_R', 'browOuterUp_L', 'browOuterUp_R', 'cheekPuff_L',
+  'cheekPuff_R', 'cheekSquint_L', 'cheekSquint_R', 'eyeBlink_L', 'eyeBlink_R', 'eyeLookDown_L', 'eyeLookDown_R',
+  'eyeLookIn_L', 'eyeLookIn_R', 'eyeLookOut_L', 'eyeLookOut_R', 'eyeLookUp_L', 'eyeLookUp_R', 'eyeSquint_L',
+  'eyeSquint_R', 'eyeWide_L', 'eyeWide_R', 'jawForward', 'jawLeft', 'jawOpen', 'jawRight', 'mouthClose',
+  'mouthDimple_L', 'mouthDimple_R', 'mouthFrown_L', 'mouthFrown_R', 'mouthFunnel', 'mouthLeft', 'mouthLowerDown_L',
+  'mouthLowerDown_R', 'mouthPress_L', 'mouthPress_R', 'mouthPucker', 'mouthRight', 'mouthRollLower',
+  'mouthRollUpper', 'mouthShrugLower', 'mouthShrugUpper', 'mouthSmile_L', 'mouthSmile_R', 'mouthStretch_L',
+  'mouthStretch_R', 'mouthUpperUp_L', 'mouthUpperUp_R', 'noseSneer_L', 'noseSneer_R', 'PupilDilate_L',
+  'PupilDilate_R', 'cheekRaiser_L', 'cheekRaiser_R',
+] as const;
+export type ExpressionName = (typeof EXPRESSION_NAMES)[number];
+export const EXPRESSION_COUNT = EXPRESSION_NAMES.length;
+
+const idx = (n: ExpressionName): number => EXPRESSION_NAMES.indexOf(n);
+
+/** Shapes today's trackers are known to miss: drawn twice as often. */
+export const HARD_SHAPES: readonly ExpressionName[] = [
+  'cheekPuff_L', 'cheekPuff_R', 'eyeWide_L', 'eyeWide_R', 'noseSneer_L', 'noseSneer_R', 'mouthSmile_L', 'mouthSmile_R',
+  'eyeBlink_L', 'eyeBlink_R',
+];
+
+export interface ExpressionEvent {
+  readonly shape: number;
+  readonly mode: 'alone' | 'mixed';
+  readonly startFrame: number;
+  readonly endFrame: number;
+  readonly peak: number;
+}
+
+export interface ExpressionTrack {
+  /** [T*57] weights in [0, 1] */
+  readonly weights: Float32Array;
+  readonly events: readonly ExpressionEvent[];
+}
+
+/** Smooth bump: 0 at a and b, 1 on the plateau between a+ramp and b-ramp. */
+function envelope(t: number, a: number, b: number, ramp: number): number {
+  if (t <= a || t >= b) return 0;
+  const r = Math.min(ramp, (b - a) / 2);
+  const x = Math.min(1, (t - a) / r, (b - t) / r);
+  return x * x * (3 - 2 * x);
+}
+
+const SYMMETRIC_PARTNER = new Map<number, number>();
+for (const n of EXPRESSION_NAMES) {
+  const m = n.endsWith('_L') ? n.slice(0, -2) + '_R' : n.endsWith('_R') ? n.slice(0, -2) + '_L' : null;
+  if (m) SYMMETRIC_PARTNER.set(idx(n), idx(m as ExpressionName));
+}
+
+const VISEMES: ExpressionName[][] = [
+  ['mouthFunnel'], ['mouthPucker'], ['mouthClose'], ['mouthStretch_L', 'mouthStretch_R'], ['mouthRollLower'],
+  ['mouthRollUpper'], ['mouthShrugUpper'], ['mouthLowerDown_L', 'mouthLowerDown_R'], ['mouthUpperUp_L', 'mouthUpperUp_R'],
+  ['mouthPress_L', 'mouthPress_R'], ['mouthSmile_L', 'mouthSmile_R'], [],
+];
+
+export interface ExpressionOptions {
+  readonly frames: number;
+  readonly fps: number;
+}
+
+export function sampleExpressionTrack(rng: Rng, { frames: T, fps }: ExpressionOptions): ExpressionTrack {
+  const E = EXPRESSION_COUNT;
+  const base = new Float32Array(T * E); // talking, blinks, gaze
+  const deck = new Float32Array(T * E); // expression events
+  const calm = new Float32Array(T).fill(1); // 0 while an "alone" event plays
+  const add = (buf: Float32Array, f: number, e: number, w: number) => {
+    buf[f * E + e] += w;
+  };
+  const sec = (s: number) => s * fps;
+
+  // talking spans: syllables at 3-6 per second, each opening the jaw with a mouth shape
+  const talkiness = rng.chance(0.65) ? rng.uniform(0.3, 0.9) : 0;
+  let f = 0;
+  while (f < T && talkiness > 0) {
+    const speaking = rng.chance(talkiness);
+    const spanEnd = f + Math.round(sec(rng.uniform(1, 4)));
+    while (speaking && f < spanEnd && f < T) {
+      const len = Math.max(3, Math.round(sec(1 / rng.uniform(3, 6))));
+      const jaw = rng.uniform(0.05, 0.45);
+      const viseme = rng.pick(VISEMES);
+      const vw = rng.uniform(0.2, 0.8);
+      for (let k = 0; k < len && f + k < T; k++) {
+        const env = Math.sin((Math.PI * (k + 0.5)) / len);
+        add(base, f + k, idx('jawOpen'), jaw * env);
+        for (const s of viseme) add(base, f + k, idx(s), vw * env);
+      }
+      f += len;
+    }
+    f = Math.max(f, spanEnd);
+  }
+
+  // blinks every 2-6 s; one in six is one eye only
+  let t = sec(rng.uniform(0.2, 3));
+  while (t < T) {
+    const len = Math.max(3, sec(rng.uniform(0.12, 0.3)));
+    const which = rng.weighted([5, 0.5, 0.5]);
+    for (let k = Math.floor(t); k < Math.min(T, t + len); k++) {
+      const w = Math.sin((Math.PI * (k - t)) / len);
+      if (w <= 0) continue;
+      if (which !== 2) add(base, k, idx('eyeBlink_L'), w);
+      if (which !== 1) add(base, k, idx('eyeBlink_R'), w);
+    }
+    t += sec(rng.uniform(2, 6));
+  }
+
+  // gaze: hold a direction, then jump (saccade) to another
+  let gx = 0, gy = 0;
+  for (let k = 0; k < T; ) {
+    const hold = Math.max(2, Math.round(sec(rng.uniform(0.4, 2))));
+    const nx = rng.chance(0.4) ? 0 : rng.uniform(-1, 1), ny = rng.chance(0.5) ? 0 : rng.uniform(-0.8, 0.8);
+    for (let j = 0; j < hold && k < T; j++, k++) {
+      const a = Math.min(1, j / 2);
+      const x = gx + (nx - gx) * a, y = gy + (ny - gy) * a;
+      // looking towards the subject's left: the left eye turns out, the right eye turns in
+      if (x > 0) {
+        add(base, k, idx('eyeLookOut_L'), x);
+        add(base, k, idx('eyeLookIn_R'), x);
+      } else {
+        add(base, k, idx('eyeLookIn_L'), -x);
+        add(base, k, idx('eyeLookOut_R'), -x);
+      }
+      if (y > 0) {
+        add(base, k, idx('eyeLookUp_L'), y);
+        add(base, k, idx('eyeLookUp_R'), y);
+      } else {
+        add(base, k, idx('eyeLookDown_L'), -y);
+        add(base, k, idx('eyeLookDown_R'), -y);
+      }
+    }
+    gx = nx;
+    gy = ny;
+  }
+
+  // the deck: every shape once alone and once mixed per pass, hard shapes twice
+  const cards: { shape: number; mode: 'alone' | 'mixed' }[] = [];
+  const refill = () => {
+    const pass: { shape: number; mode: 'alone' | 'mixed' }[] = [];
+    for (let e = 0; e < E; e++) pass.push({ shape: e, mode: 'alone' }, { shape: e, mode: 'mixed' });
+    for (const h of HARD_SHAPES) pass.push({ shape: idx(h), mode: 'alone' }, { shape: idx(h), mode: 'mixed' });
+    cards.push(...rng.shuffle(pass));
+  };
+  const events: ExpressionEvent[] = [];
+  let start = Math.round(sec(rng.uniform(0.1, 0.8)));
+  while (start < T) {
+    if (cards.length === 0) refill();
+    const card = cards.shift()!;
+    const len = Math.round(sec(rng.uniform(0.5, 1.6)));
+    const end = Math.min(T, start + len);
+    const peak = rng.uniform(0.55, 1);
+    const ramp = Math.max(2, sec(0.15));
+    const shapes = [card.shape];
+    if (card.mode === 'mixed') {
+      const partner = SYMMETRIC_PARTNER.get(card.shape);
+      if (partner !== undefined && rng.chance(0.5)) shapes.push(partner);
+      shapes.push(rng.int(0, E - 1));
+    }
+    for (let k = start; k < end; k++) {
+      const env = envelope(k + 0.5, start, end, ramp);
+      shapes.forEach((s, i) => add(deck, k, s, (i === 0 ? peak : peak * rng.uniform(0.5, 0.9)) * env));
+      if (card.mode === 'alone') calm[k] = Math.min(calm[k], 1 - envelope(k + 0.5, start - ramp, end + ramp, ramp));
+    }
+    events.push({ shape: card.shape, mode: card.mode, startFrame: start, endFrame: end, peak });
+    start = end + Math.round(sec(rng.uniform(card.mode === 'alone' ? 0.3 : 0, 0.8)));
+  }
+
+  const weights = new Float32Array(T * E);
+  for (let k = 0; k < T; k++) {
+    for (let e = 0; e < E; e++) {
+      const w = base[k * E + e] * calm[k] + deck[k * E + e];
+      weights[k * E + e] = w < 0 ? 0 : w > 1 ? 1 : w;
+    }
+  }
+  return { weights, events };
+}

@@ -60,7 +60,7 @@ export interface FrameInput {
 
 const LAYER_HEAD = 0, LAYER_HAIR = 1, LAYER_OCCLUDER = 2;
 
-/** Landmark visibility: a landmark is hidden when a surface lies this far in front of it at its pixel. */
+/** Landmark visibility: a landmark is hidden when a surface lies this far in front of it around its pixel. */
 export const LANDMARK_OCCLUSION_TOLERANCE_M = 0.006;
 
 /** linear → sRGB, 4096-entry table over [0, 1] */
@@ -327,7 +327,8 @@ export class FrameRenderer {
       }
     }
 
-    // 4. landmarks: projected landmark vertices, hidden when a surface lies clearly in front of them
+    // 4. landmarks: projected landmark vertices; hidden when, at every pixel centre around the projected point,
+    // a surface lies clearly in front of them (an empty pixel there means a silhouette: nothing hides it)
     const landmarks = new Float32Array(68 * 3);
     const lmIdx = assets.model.landmarks68;
     for (let l = 0; l < 68; l++) {
@@ -335,11 +336,14 @@ export class FrameRenderer {
       const px = this.head.sx[v], py = this.head.sy[v], zc = this.cam[v * 3 + 2];
       landmarks[l * 3] = px;
       landmarks[l * 3 + 1] = py;
-      const xi = Math.round(px), yi = Math.round(py);
       let visible = 0;
-      if (this.head.invZ[v] > 0 && xi >= 0 && yi >= 0 && xi < W && yi < H) {
-        const zs = vis.invDepth[yi * W + xi];
-        visible = zs === 0 || zc <= 1 / zs + LANDMARK_OCCLUSION_TOLERANCE_M ? 1 : 0;
+      if (this.head.invZ[v] > 0 && px > -0.5 && py > -0.5 && px < W - 0.5 && py < H - 0.5) {
+        const x0 = Math.max(0, Math.floor(px)), y0 = Math.max(0, Math.floor(py));
+        const x1 = Math.min(W - 1, x0 + 1), y1 = Math.min(H - 1, y0 + 1);
+        for (const [xx, yy] of [[x0, y0], [x1, y0], [x0, y1], [x1, y1]]) {
+          const zs = vis.invDepth[yy * W + xx];
+          if (zs === 0 || zc <= 1 / zs + LANDMARK_OCCLUSION_TOLERANCE_M) visible = 1;
+        }
       }
       landmarks[l * 3 + 2] = visible;
     }

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Installs the Debian packages a job needs when they are missing (as root), or names them exactly.
+//   node scripts/setup.mjs          what `npm start` needs
+//   node scripts/setup.mjs --test   what `npm test` needs
+// Plain Node only: it runs before anything is built.
+import { spawnSync } from 'node:child_process';
+
+const forTests = process.argv.includes('--test');
+/** package → why; `required` packages stop the job when they cannot be installed */
+const needs = [
+  // tests read the generator's .npy files with numpy, as a user's Python code would
+  ...(forTests ? [{ pkg: 'python3-numpy', why: 'tests read .npy files with numpy', required: true }] : []),
+  // photographs for backgrounds (GPL-2+ nature photos, read at run time, never copied into the project)
+  ...(!forTests ? [{ pkg: 'mate-backgrounds', why: 'background photographs for the generator', required: false }] : []),
+];
+
+const installed = (pkg) => {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes('install ok installed');
+};
+
+const missing = needs.filter((n) => !installed(n.pkg));
+if (missing.length === 0) process.exit(0);
+const names = missing.map((n) => n.pkg);
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+
+if (isRoot && hasApt) {
+  console.error(`setup: installing Debian packages: ${names.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const install = update.status === 0 && spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { stdio: 'inherit', env });
+  if (install && install.status === 0) process.exit(0);
+}
+const required = missing.filter((n) => n.required);
+for (const n of missing) {
+  console.error(`setup: missing Debian package ${n.pkg} (${n.why}). Install it with: sudo apt-get install ${n.pkg}`);
+}
+process.exit(required.length ? 1 : 0);

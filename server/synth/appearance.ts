@@ -266,7 +266,12 @@ function bakeTile(map: TilePositionMap, paint: SkinPainter): Float32Array {
   return tex;
 }
 
-export function sampleAppearance(rng: Rng, assets: HeadAssets): Appearance {
+/** Face texture side for an output image side: about two texels per pixel of a face filling the frame. */
+export function textureSizeFor(imageSize: number): number {
+  return imageSize <= 160 ? 256 : 512;
+}
+
+export function sampleAppearance(rng: Rng, assets: HeadAssets, textureSize = 512): Appearance {
   const tone = skinToneSrgb(rng);
   const hairSrgb = pickWeighted(rng, HAIR_COLORS);
   const beardRoll = rng.next();
@@ -280,6 +285,7 @@ export function sampleAppearance(rng: Rng, assets: HeadAssets): Appearance {
     thicknessM: rng.uniform(0.004, 0.025),
   };
   const painter = makeSkinPainter(rng, assets, { tone, hair: hairSrgb, beard });
+  const tiles = assets.tiles(textureSize);
   const irisSrgb = pickWeighted(rng, IRIS_COLORS);
   return {
     skinTone: lin(...tone),
@@ -294,10 +300,10 @@ export function sampleAppearance(rng: Rng, assets: HeadAssets): Appearance {
     shininess: rng.uniform(12, 40),
     hair,
     beard,
-    faceTexture: bakeTile(assets.faceTile, painter),
-    faceTextureSize: assets.faceTile.size,
-    headTexture: bakeTile(assets.headTile, painter),
-    headTextureSize: assets.headTile.size,
+    faceTexture: bakeTile(tiles.face, painter),
+    faceTextureSize: tiles.face.size,
+    headTexture: bakeTile(tiles.head, painter),
+    headTextureSize: tiles.head.size,
     detail: new ValueNoise3(rng),
   };
 }

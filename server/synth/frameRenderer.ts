@@ -88,9 +88,17 @@ export function vertexNormals(pos: Float32Array, triangles: Int32Array, enabledM
     out[c] += nx; out[c + 1] += ny; out[c + 2] += nz;
   }
   for (let i = 0; i < out.length; i += 3) {
-    const l = Math.hypot(out[i], out[i + 1], out[i + 2]) || 1;
+    const l = Math.sqrt(out[i] * out[i] + out[i + 1] * out[i + 1] + out[i + 2] * out[i + 2]) || 1;
     out[i] /= l; out[i + 1] /= l; out[i + 2] /= l;
   }
+}
+
+/** Parts whose surfaces are closed and wound outwards: their back faces can never be seen. */
+const CULLABLE_PARTS = new Set(['face', 'head_neck', 'eyeball_left', 'eyeball_right']);
+
+export function cullableTriangles(assets: HeadAssets): Uint8Array {
+  const { topology, model } = assets;
+  return Uint8Array.from(topology.trianglePart, (p, t) => (topology.triangleMask[t] !== NOT_RENDERED && CULLABLE_PARTS.has(model.parts[p].name) ? 1 : 0));
 }
 
 export class FrameRenderer {
@@ -107,6 +115,7 @@ export class FrameRenderer {
   private readonly hairCam: Float32Array;
   private readonly hairScreen: { sx: Float32Array; sy: Float32Array; invZ: Float32Array };
   private readonly headEnabled: Uint8Array;
+  private readonly headCullBack: Uint8Array;
   private readonly linear: Float32Array;
 
   constructor(assets: HeadAssets, width: number, height: number) {
@@ -123,6 +132,7 @@ export class FrameRenderer {
     this.hairCam = new Float32Array(V * 3);
     this.hairScreen = { sx: new Float32Array(V), sy: new Float32Array(V), invZ: new Float32Array(V) };
     this.headEnabled = Uint8Array.from(assets.topology.triangleMask, (m) => (m === NOT_RENDERED ? 0 : 1));
+    this.headCullBack = cullableTriangles(assets);
     this.linear = new Float32Array(width * height * 3);
   }
 
@@ -138,7 +148,7 @@ export class FrameRenderer {
 
     // 2. project and rasterize head, hair shell and occluder
     projectPoints(this.posHead, input.pose, K, this.cam, this.head.sx, this.head.sy, this.head.invZ);
-    const headMesh: ScreenMesh = { ...this.head, triangles: topo.triangles, enabled: this.headEnabled };
+    const headMesh: ScreenMesh = { ...this.head, triangles: topo.triangles, enabled: this.headEnabled, cullBack: this.headCullBack };
     clearVisibilityBuffer(vis);
     rasterizeMesh(vis, LAYER_HEAD, headMesh);
     let hairMesh: ScreenMesh | null = null;
@@ -291,11 +301,11 @@ export class FrameRenderer {
         }
         depth[i] = z;
         // lighting: SH environment + directional lights with Blinn-Phong
-        const nl = Math.hypot(nx, ny, nz) || 1;
+        const nl = Math.sqrt(nx * nx + ny * ny + nz * nz) || 1;
         nx /= nl; ny /= nl; nz /= nl;
         // view direction: from the surface point towards the camera
         const rx = (x - K.cx) / K.fx, ry = (y - K.cy) / K.fy;
-        const vl = Math.hypot(rx, ry, 1);
+        const vl = Math.sqrt(rx * rx + ry * ry + 1);
         const vx = -rx / vl, vy = -ry / vl, vz = -1 / vl;
         if (nx * vx + ny * vy + nz * vz < 0) {
           // seen from behind (mouth and eye sockets from inside): light the visible side
@@ -365,7 +375,7 @@ export class FrameRenderer {
     const left = cx > 0;
     const c = left ? this.assets.eyeCenters.left : this.assets.eyeCenters.right;
     const dx = cx - c[0], dy = cy - c[1], dz = cz - c[2];
-    const r = Math.hypot(dx, dy) / app.irisRadiusM;
+    const r = Math.sqrt(dx * dx + dy * dy) / app.irisRadiusM;
     const pupil = app.pupilRatio * (1 + 0.6 * (left ? dilate[0] : dilate[1]));
     let col: Rgb;
     if (dz > 0 && r < pupil) {

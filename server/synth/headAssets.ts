@@ -30,13 +30,12 @@ export interface HeadAssets {
   readonly eyeCenters: { readonly left: Float64Array; readonly right: Float64Array };
   /** eyeball radius in the xy plane, metres */
   readonly eyeRadiusM: number;
-  readonly faceTile: TilePositionMap;
-  readonly headTile: TilePositionMap;
+  /** texel positions of the face tile (size x size) and the head tile (half that), baked on first use */
+  tiles(faceTileSize: number): { readonly face: TilePositionMap; readonly head: TilePositionMap };
   /** triangle ids belonging to the facekit part "face" or "head_neck" (candidates for the hair shell) */
   readonly skinTriangles: Int32Array;
 }
 
-const TILE_SIZE = 512;
 
 function partCentre(model: FacekitModel, name: string): Float64Array {
   const part = partByName(model, name);
@@ -133,6 +132,7 @@ export function loadHeadAssets(): HeadAssets {
       for (const t of [p * 2, p * 2 + 1]) if (topology.triangles[t * 3] >= 0) skin.push(t);
     }
   }
+  const tileCache = new Map<number, { face: TilePositionMap; head: TilePositionMap }>();
   cached = {
     model,
     topology,
@@ -140,8 +140,14 @@ export function loadHeadAssets(): HeadAssets {
     landmarksTemplate,
     eyeCenters: { left, right },
     eyeRadiusM,
-    faceTile: bakeTilePositions(model, topology, 'face', 0, TILE_SIZE),
-    headTile: bakeTilePositions(model, topology, 'head_neck', 1, TILE_SIZE / 2),
+    tiles(size: number) {
+      let t = tileCache.get(size);
+      if (!t) {
+        t = { face: bakeTilePositions(model, topology, 'face', 0, size), head: bakeTilePositions(model, topology, 'head_neck', 1, size / 2) };
+        tileCache.set(size, t);
+      }
+      return t;
+    },
     skinTriangles: Int32Array.from(skin),
   };
   return cached;

@@ -56,7 +56,7 @@ export function sampleLighting(rng: Rng): Lighting {
     for (let i = 4; i < 9; i++) sh[i * 3 + ch] = a * rng.uniform(-0.12, 0.12);
   }
   const lights: DirectionalLight[] = [];
-  const count = rng.weighted([0.1, 0.6, 0.3]);
+  const count = 1 + rng.weighted([0.65, 0.35]);
   for (let i = 0; i < count; i++) {
     const c = colorTemperature(rng);
     const s = rng.uniform(0.3, 1.3) / (i + 1);

@@ -40,3 +40,30 @@ t.test('resolveBarycentrics() is perspective-correct: the point lies on the 3D t
   t.ok(n > 100, `${n} pixels`);
   t.ok(worst < 1e-4, `worst ${worst}`);
 });
+
+t.test('rasterizeMesh() with back-face culling of skin and eyeballs sees the same head as without', async (t) => {
+  const { loadHeadAssets } = await import('./headAssets.js');
+  const { cullableTriangles } = await import('./frameRenderer.js');
+  const { headRotation, intrinsicsFromFov, projectPoints } = await import('./camera.js');
+  const assets = loadHeadAssets();
+  const V = assets.model.vertexCount;
+  const enabled = Uint8Array.from(assets.topology.triangleMask, (m) => (m === 255 ? 0 : 1));
+  const cull = cullableTriangles(assets);
+  const expression = new Float32Array(57);
+  expression[26] = 0.7; // jaw open: the mouth interior is visible
+  const pos = assets.evaluator.evaluate(assets.model.neutralM, expression);
+  for (const [yaw, pitch] of [[0, 0], [50, 20], [-70, -30], [20, 35]]) {
+    const K = intrinsicsFromFov(160, 160, 50);
+    const sx = new Float32Array(V), sy = new Float32Array(V), invZ = new Float32Array(V), cam = new Float32Array(V * 3);
+    projectPoints(pos, { rotation: headRotation(yaw, pitch, 0), translationM: Float64Array.of(0, 0.01, 0.5) }, K, cam, sx, sy, invZ);
+    const a = createVisibilityBuffer(160, 160), b = createVisibilityBuffer(160, 160);
+    rasterizeMesh(a, 0, { sx, sy, invZ, triangles: assets.topology.triangles, enabled });
+    rasterizeMesh(b, 0, { sx, sy, invZ, triangles: assets.topology.triangles, enabled, cullBack: cull });
+    let differ = 0, covered = 0;
+    for (let i = 0; i < a.triangle.length; i++) {
+      if (a.triangle[i] >= 0) covered++;
+      if (a.triangle[i] !== b.triangle[i]) differ++;
+    }
+    t.ok(differ <= covered * 0.001, `yaw ${yaw} pitch ${pitch}: ${differ} of ${covered} pixels differ`);
+  }
+});

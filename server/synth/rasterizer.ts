@@ -5,8 +5,9 @@
  * the same three weights, so they are consistent with each other by construction.
  *
  * Conventions: pixel (x, y) is sampled at its centre, which has the integer coordinates (x, y) (OpenCV's
- * convention: a projection u = fx * X / Z + cx lands on pixel centres at integers). No culling: both windings are
- * drawn and the z-test decides, because the mouth and eye sockets are seen from inside.
+ * convention: a projection u = fx * X / Z + cx lands on pixel centres at integers). Both windings are drawn and
+ * the z-test decides, because the mouth and eye sockets are seen from inside; only triangles marked in
+ * `cullBack` (closed outer surfaces) are skipped when facing away.
  */
 
 export interface VisibilityBuffer {
@@ -32,6 +33,11 @@ export interface ScreenMesh {
   readonly triangles: Int32Array;
   /** [T] optional: triangles whose entry is 0 are skipped */
   readonly enabled?: Uint8Array;
+  /**
+   * [T] optional: 1 for triangles of closed, outward-wound surfaces that may be skipped when they face away from
+   * the camera (they are always hidden behind the surface's front). Halves the work for skin and eyeballs.
+   */
+  readonly cullBack?: Uint8Array;
 }
 
 export function createVisibilityBuffer(width: number, height: number): VisibilityBuffer {
@@ -56,7 +62,7 @@ const EDGE_EPS = -1e-7;
 /** Draws one mesh into the buffer with the z-test. */
 export function rasterizeMesh(buf: VisibilityBuffer, layerId: number, mesh: ScreenMesh): void {
   const { width: W, height: H, invDepth, triangle, layer } = buf;
-  const { sx, sy, invZ, triangles, enabled } = mesh;
+  const { sx, sy, invZ, triangles, enabled, cullBack } = mesh;
   const T = triangles.length / 3;
   for (let t = 0; t < T; t++) {
     if (enabled && enabled[t] === 0) continue;
@@ -82,6 +88,8 @@ export function rasterizeMesh(buf: VisibilityBuffer, layerId: number, mesh: Scre
     if (minX > maxX || minY > maxY) continue;
     const area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0);
     if (area === 0 || !Number.isFinite(area)) continue;
+    // outward-wound triangles facing the camera have negative area in y-down screen coordinates
+    if (area > 0 && cullBack !== undefined && cullBack[t] === 1) continue;
     const inv = 1 / area;
     // affine weights of v0 and v1 at the first pixel, and their steps per pixel in x and y
     const a0x = (y1 - y2) * inv, a0y = (x2 - x1) * inv;

@@ -3,7 +3,7 @@
  * frame number into a SynthFrame). A plan depends only on (seed, split, index, frames, size, fps), so any frame
  * can be re-rendered alone and the same arguments always give the same bytes.
  */
-import { sampleAppearance, srgbToLinear, type Appearance, type Rgb } from './appearance.js';
+import { sampleAppearance, srgbToLinear, textureSizeFor, type Appearance, type Rgb } from './appearance.js';
 import { sampleBackground, type Background } from './background.js';
 import { headRotation, intrinsicsFromFov, mat3Mul, mat3Vec, shakeRotation, type Intrinsics, type Pose } from './camera.js';
 import { sampleCameraEffects, type CameraEffects } from './degrade.js';
@@ -148,7 +148,7 @@ export class SequenceRenderer {
     const seg = this.plan.segments[s];
     const { size } = this.plan.spec;
     const weights = identityWeights(seg.identity, this.assets.evaluator.identityCount);
-    const appearance = sampleAppearance(assetRng('appearance', seg.appearance), this.assets);
+    const appearance = sampleAppearance(assetRng('appearance', seg.appearance), this.assets, textureSizeFor(size));
     const value: RealizedSegment = {
       segment: seg,
       identityWeights: weights,
@@ -198,8 +198,8 @@ export class SequenceRenderer {
     if (occ) {
       const a = (frame - occ.startFrame) / Math.max(1, occ.endFrame - occ.startFrame - 1);
       const u = occ.from[0] + (occ.to[0] - occ.from[0]) * a, v = occ.from[1] + (occ.to[1] - occ.from[1]) * a;
-      // never closer than 55% of the head's distance: a hand at the lens would hide everything
-      const z = pose.translationM[2] - Math.min(occ.inFrontM, 0.45 * pose.translationM[2]);
+      // never closer than 65% of the head's distance: a hand at the lens would hide everything
+      const z = pose.translationM[2] - Math.min(occ.inFrontM, 0.35 * pose.translationM[2]);
       const cx = ((u * K.width - K.cx) / K.fx) * z, cy = ((v * K.height - K.cy) / K.fy) * z;
       const color: Rgb = occ.color === 'skin' ? seg.appearance.skinTone : [srgbToLinear(occ.color[0]), srgbToLinear(occ.color[1]), srgbToLinear(occ.color[2])];
       occluder = { mesh: occluderMesh(occ.shape, cx, cy, z, occ.halfWidthM, occ.halfHeightM, occ.angleRad), color };

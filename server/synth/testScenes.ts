@@ -2,7 +2,7 @@
  * Scenes for tests and benches: a frame rendered from explicit settings (pose, identity, expression), with the
  * generator's random appearance, lighting and background, so that geometry can be checked independently.
  */
-import { sampleAppearance } from './appearance.js';
+import { sampleAppearance, textureSizeFor } from './appearance.js';
 import { sampleBackground } from './background.js';
 import { headRotation, intrinsicsFromFov, mat3Vec, type Intrinsics, type Pose } from './camera.js';
 import { sampleCameraEffects } from './degrade.js';
@@ -54,7 +54,7 @@ export function renderScene(o: SceneOptions = {}): Scene {
   const weights = o.identity === 'mean' || o.identity === undefined ? new Float32Array(100) : identityWeights(o.identity);
   const identityBase = assets.evaluator.identityBase(weights);
   const expression = o.expression ?? new Float32Array(EXPRESSION_COUNT);
-  const appearance = sampleAppearance(rng, assets);
+  const appearance = sampleAppearance(rng, assets, textureSizeFor(size));
   const hair = o.hair ? buildHairShell({ ...appearance.hair, bald: false }, assets) : null;
   let occluder = null;
   if (o.occluderInFrontM !== undefined) {

@@ -1,0 +1,28 @@
+/** Where bench results go: bench/results/<name>.json with the commit, the machine and the arguments. */
+import { execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../shared/projectRoot.js';
+
+export function machine(): { cpu: string; cores: number; memoryGiB: number; node: string } {
+  return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+}
+
+function commit(): string {
+  try {
+    const sha = execSync('git rev-parse --short HEAD', { cwd: projectRoot(), encoding: 'utf8' }).trim();
+    const dirty = execSync('git status --porcelain', { cwd: projectRoot(), encoding: 'utf8' }).trim() ? '+dirty' : '';
+    return sha + dirty;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function saveBenchResult(name: string, args: unknown, results: unknown): string {
+  const dir = join(projectRoot(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify({ name, date: new Date().toISOString(), commit: commit(), machine: machine(), args, results }, null, 1) + '\n');
+  return path;
+}

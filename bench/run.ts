@@ -1,0 +1,15 @@
+/** `npm run bench -- <name> [flags]`: benchmarks are run by hand, never by CI. */
+import { benchSynth } from './synth.js';
+
+const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { synth: benchSynth };
+
+const [name, ...rest] = process.argv.slice(2);
+const bench = name ? BENCHES[name] : undefined;
+if (!bench) {
+  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [flags]`);
+  process.exit(2);
+}
+bench(rest).catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

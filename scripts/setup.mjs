@@ -10,6 +10,12 @@ const forTests = process.argv.includes('--test');
 const needs = [
   // tests read the generator's .npy files with numpy, as a user's Python code would
   ...(forTests ? [{ pkg: 'python3-numpy', why: 'tests read .npy files with numpy', required: true }] : []),
+  // the model's training pipeline is tested end to end (PyTorch trains, exports ONNX; the BLAS makes it fast)
+  ...(forTests
+    ? ['python3-torch', 'python3-onnx', 'python3-pil', 'python3-matplotlib', 'libopenblas0-pthread'].map((pkg) => ({
+        pkg, why: 'the tiny end-to-end training test', required: true,
+      }))
+    : []),
   // photographs for backgrounds (GPL-2+ nature photos, read at run time, never copied into the project)
   ...(!forTests ? [{ pkg: 'mate-backgrounds', why: 'background photographs for the generator', required: false }] : []),
 ];

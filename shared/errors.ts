@@ -22,3 +22,8 @@ export class AssetError extends Error {
 export class InvalidStateError extends Error {
   override readonly name: string = 'InvalidStateError';
 }
+
+/** A model file that does not fit the model contract; the message lists every mismatch at once. */
+export class ModelContractError extends Error {
+  override readonly name: string = 'ModelContractError';
+}

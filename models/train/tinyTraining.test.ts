@@ -1,0 +1,69 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../../shared/projectRoot.js';
+import { FaceModel } from '../../server/engine/model/faceModel.js';
+import { parityErrors } from '../../server/engine/model/parityFixture.js';
+
+const ROOT = projectRoot();
+const PYTHON = '/usr/bin/python3';
+const MAIN = join(ROOT, 'build', 'server', 'cli', 'main.js');
+
+/** The assertion message: the label, or on failure the end of the command's output. */
+const said = (r: { code: number | null; out: string }, label: string) => (r.code === 0 ? label : `${label}: ${r.out.slice(-600)}`);
+
+function run(cmd: string, args: string[]) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+  return { code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, error: r.error };
+}
+
+const torchCheck = run(PYTHON, ['-c', 'import torch, onnx, PIL']);
+const torchMissing = torchCheck.code !== 0
+  ? `Debian's python3-torch, python3-onnx and python3-pil are needed (npm test installs them as root): ${torchCheck.out.trim().split('\n').pop()}`
+  : null;
+
+t.test('FaceStreamNet streaming with the cache equals one joint pass (models/train/tests/check_streaming.py)', async (t) => {
+  if (torchMissing) return void t.fail(torchMissing);
+  const r = run(PYTHON, ['models/train/tests/check_streaming.py']);
+  t.equal(r.code, 0, said(r, 'check_streaming.py exits 0'));
+  const result = JSON.parse(r.out.trim().split('\n').pop()!);
+  for (const row of result.rows) t.ok(row.max_abs_diff < 2e-4, `${row.config}, ${row.frames} frames, cut ${row.cut_at}: max |diff| ${row.max_abs_diff}`);
+});
+
+t.test('tiny model: synth → train → resume → export → onnxruntime-node matches torch', async (t) => {
+  if (torchMissing) return void t.fail(torchMissing);
+  const dir = mkdtempSync(join(tmpdir(), 'facelive-tiny-'));
+  const data = (split: string, n: string) =>
+    run(process.execPath, [MAIN, 'synth', '--out', join(dir, split), '--sequences', n, '--frames', '8', '--size', '64', '--seed', '3', '--split', split, '--quiet']);
+  const trainData = data('train', '6'), valData = data('val', '2');
+  t.equal(trainData.code, 0, said(trainData, 'train data'));
+  t.equal(valData.code, 0, said(valData, 'val data'));
+  const runDir = join(dir, 'run');
+  const train = (steps: string) =>
+    run(PYTHON, ['models/train/train.py', '--data', join(dir, 'train'), '--val', join(dir, 'val'), '--config', 'tiny', '--out', runDir,
+      '--steps', steps, '--checkpoint-every', '40', '--val-clips', '4', '--lr', '3e-3']);
+  const first = train('80');
+  t.equal(first.code, 0, said(first, 'train.py trains 80 steps'));
+  const resumed = train('100');
+  t.equal(resumed.code, 0, said(resumed, 'train.py trains 20 more'));
+  t.match(resumed.out, /resumed at step 80/, 'second run resumes from the checkpoint');
+  const log = readFileSync(join(runDir, 'train_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const val = log.filter((r) => r.kind === 'val');
+  const train0 = log.find((r) => r.kind === 'train');
+  t.ok(val.length >= 2, `${val.length} validation rows`);
+  t.ok(val[val.length - 1].total < train0.total, `loss fell: first train ${train0.total}, last val ${val[val.length - 1].total}`);
+  t.ok(existsSync(join(runDir, 'loss_curve.png')), 'loss curve drawn');
+
+  const onnx = join(dir, 'tiny.onnx');
+  const fixtures = join(dir, 'tiny-parity');
+  const exp = run(PYTHON, ['models/train/export_onnx.py', '--checkpoint', join(runDir, 'checkpoint.pt'), '--out', onnx, '--fixtures', fixtures, '--frames', join(dir, 'val', 'seq_0000')]);
+  t.equal(exp.code, 0, said(exp, 'export_onnx.py writes the model and fixtures'));
+  const model = await FaceModel.load(onnx, { threads: 1 });
+  t.equal(model.contract.cropSize, 64, 'crop size from the contract');
+  t.equal(model.contract.window, 4, 'window from the contract');
+  const errors = await parityErrors(model, fixtures);
+  for (const [k, v] of Object.entries(errors)) t.ok(v < 1e-3, `${k}: max |onnx - torch| = ${v.toExponential(2)}`);
+  await model.close();
+});

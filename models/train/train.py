@@ -1,0 +1,179 @@
+"""Train FaceStreamNet on `facelive synth` output. Resumable; writes a log, a loss-curve PNG and checkpoints.
+
+  /usr/bin/python3 models/train/train.py --data data/synth128/train --val data/synth128/val \
+      --config small --out models/train/runs/small --minutes 60
+
+Run it again with the same --out to resume from the last checkpoint.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from facelive_model.data import ClipSampler, SynthSequences, augment, to_tensors  # noqa: E402
+from facelive_model.losses import losses  # noqa: E402
+from facelive_model.model import CONFIGS, FaceStreamNet, ModelConfig  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--data', nargs='+', required=True, help='facelive synth output folders (train split)')
+    p.add_argument('--val', nargs='*', default=[], help='facelive synth output folders (val split)')
+    p.add_argument('--config', choices=sorted(CONFIGS), default='small')
+    p.add_argument('--out', required=True, help='run folder: checkpoint.pt, train_log.jsonl, loss_curve.png')
+    p.add_argument('--clip', type=int, default=4, help='frames per training clip')
+    p.add_argument('--batch', type=int, default=4, help='clips per step')
+    p.add_argument('--steps', type=int, default=100000, help='stop after this many steps')
+    p.add_argument('--minutes', type=float, default=0, help='stop after this much wall time (0: no limit)')
+    p.add_argument('--lr', type=float, default=2e-3)
+    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--checkpoint-every', type=int, default=200)
+    p.add_argument('--val-clips', type=int, default=16)
+    a = p.parse_args(argv)
+    if a.clip < 1 or a.batch < 1 or a.steps < 1:
+        p.error('--clip, --batch and --steps must be positive')
+    for d in a.data + a.val:
+        if not os.path.isfile(os.path.join(d, 'manifest.json')):
+            p.error(f'{d} is not a facelive synth folder (no manifest.json)')
+    return a
+
+
+def lr_at(step, total, base, warmup=200):
+    if step < warmup:
+        return base * (step + 1) / warmup
+    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
+
+
+def batch_of(it, n):
+    items = [next(it) for _ in range(n)]
+    return [torch.stack([x[k] for x in items]) for k in range(len(items[0]))]
+
+
+def val_batches(seqs, cfg, clip, count):
+    rng = random.Random(1234)
+    out = []
+    for j in range(count):
+        i = j % len(seqs.seqs)
+        n = seqs.seqs[i]['frames']
+        start = rng.randrange(max(1, n - clip + 1))
+        img, focal, segment, depth, canon, mask = to_tensors(seqs, i, start, clip)
+        img, focal, depth, canon, mask = augment(img, focal, depth, canon, mask, cfg.size, rng, jitter=False)
+        out.append((img[None], focal[None], segment[None], depth[None], canon[None], mask[None]))
+    return out
+
+
+def evaluate(model, batches, clip):
+    model.eval()
+    sums = {}
+    with torch.no_grad():
+        for img, focal, segment, depth, canon, mask in batches:
+            pred = model.forward_clip(img, focal, segment)
+            ls = losses(pred, depth.flatten(0, 1), canon.flatten(0, 1), mask.flatten(0, 1), focal.flatten(), clip)
+            for k, v in ls.items():
+                sums[k] = sums.get(k, 0.0) + float(v) / len(batches)
+    model.train()
+    return sums
+
+
+def plot(log_path, png_path):
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    rows = [json.loads(line) for line in open(log_path)]
+    train = [r for r in rows if r['kind'] == 'train']
+    val = [r for r in rows if r['kind'] == 'val']
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for ax, key in zip(axes, ['total', 'depth', 'canonical']):
+        ax.plot([r['step'] for r in train], [r[key] for r in train], label='train', lw=0.8)
+        if val:
+            ax.plot([r['step'] for r in val], [r[key] for r in val], 'o-', label='val', ms=3)
+        ax.set_title(key)
+        ax.set_xlabel('step')
+        ax.set_yscale('log')
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=90)
+    plt.close(fig)
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    ckpt_path = os.path.join(a.out, 'checkpoint.pt')
+    log_path = os.path.join(a.out, 'train_log.jsonl')
+    cfg = CONFIGS[a.config]
+    model = FaceStreamNet(cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
+    step, seconds = 0, 0.0
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location='cpu')
+        if ck['config'] != cfg.to_json():
+            sys.exit(f'{ckpt_path} holds a {ck["config"]} model, not --config {a.config}: use another --out')
+        model.load_state_dict(ck['model'])
+        opt.load_state_dict(ck['opt'])
+        step, seconds = ck['step'], ck['seconds']
+        print(f'resumed at step {step} ({seconds / 60:.1f} min trained)', flush=True)
+
+    train = SynthSequences(a.data)
+    train.preload()
+    frames = sum(s['frames'] for s in train.seqs)
+    print(f'{len(train.seqs)} train sequences, {frames} frames; model {sum(p.numel() for p in model.parameters())} parameters', flush=True)
+    val = val_batches(SynthSequences(a.val), cfg, a.clip, a.val_clips) if a.val else []
+    it = iter(ClipSampler(train, a.clip, cfg.size, a.seed * 100003 + step))
+
+    def save():
+        torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'seconds': seconds,
+                    'config': cfg.to_json(), 'name': a.config}, ckpt_path + '.tmp')
+        os.replace(ckpt_path + '.tmp', ckpt_path)
+        plot(log_path, os.path.join(a.out, 'loss_curve.png'))
+
+    log = open(log_path, 'a')
+    started = time.time() - seconds
+    model.train()
+    while step < a.steps and (a.minutes <= 0 or time.time() - started < a.minutes * 60):
+        img, focal, segment, depth, canon, mask = batch_of(it, a.batch)
+        for g in opt.param_groups:
+            g['lr'] = lr_at(step, a.steps, a.lr)
+        pred = model.forward_clip(img, focal, segment)
+        ls = losses(pred, depth.flatten(0, 1), canon.flatten(0, 1), mask.flatten(0, 1), focal.flatten(), a.clip)
+        opt.zero_grad()
+        ls['total'].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        seconds = time.time() - started
+        if step % 20 == 0 or step == 1:
+            row = {'kind': 'train', 'step': step, 'minutes': round(seconds / 60, 2), **{k: round(float(v), 5) for k, v in ls.items()}}
+            log.write(json.dumps(row) + '\n')
+            log.flush()
+            print(' '.join(f'{k}={v}' for k, v in row.items() if k != 'kind'), flush=True)
+        if step % a.checkpoint_every == 0:
+            if val:
+                row = {'kind': 'val', 'step': step, 'minutes': round(seconds / 60, 2), **{k: round(v, 5) for k, v in evaluate(model, val, a.clip).items()}}
+                log.write(json.dumps(row) + '\n')
+                log.flush()
+                print('val', ' '.join(f'{k}={v}' for k, v in row.items() if k != 'kind'), flush=True)
+            save()
+    if val:
+        row = {'kind': 'val', 'step': step, 'minutes': round(seconds / 60, 2), **{k: round(v, 5) for k, v in evaluate(model, val, a.clip).items()}}
+        log.write(json.dumps(row) + '\n')
+        print('val', ' '.join(f'{k}={v}' for k, v in row.items() if k != 'kind'), flush=True)
+    log.close()
+    save()
+    print(f'done: step {step}, {seconds / 60:.1f} min; checkpoint {ckpt_path}', flush=True)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,110 @@
+/**
+ * The only module that imports onnxruntime. Loads a face model, checks it against the contract (metadata and
+ * the session's own input/output names), and runs one streaming step. Runs on the calling thread: the engine
+ * calls it from a worker_threads worker, because a run blocks the event loop.
+ */
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { InputError, ModelContractError } from '../../../shared/errors.js';
+import { CONTRACT_METADATA_KEY, INPUT_NAMES, OUTPUT_NAMES, parseModelContract, type ModelContract } from '../../../shared/model/modelContract.js';
+import { readOnnxMetadata } from '../../../shared/model/onnxMetadata.js';
+
+export interface ModelOptions {
+  /** threads for one inference (default 2: this machine's cores) */
+  readonly threads?: number;
+}
+
+/** The sliding window's state between frames. */
+export interface StreamState {
+  cache: Float32Array;
+  cacheValid: Float32Array;
+}
+
+export interface StepOutputs {
+  /** [S*S] metres */
+  readonly depth: Float32Array;
+  /** [3*S*S] channels first, metres, canonical frame */
+  readonly canonical: Float32Array;
+  /** [S*S] >= 1 */
+  readonly confidence: Float32Array;
+  /** [P*S*S] channels first, logits */
+  readonly parts: Float32Array;
+}
+
+export class FaceModel {
+  private constructor(
+    readonly path: string,
+    readonly contract: ModelContract,
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  static async load(path: string, options: ModelOptions = {}): Promise<FaceModel> {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      throw new InputError(`model ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const meta = readOnnxMetadata(bytes);
+    const text = meta[CONTRACT_METADATA_KEY];
+    if (text === undefined) throw new ModelContractError(`${path}: no "${CONTRACT_METADATA_KEY}" metadata: not a facelive model (export it with models/train/export_onnx.py)`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw new ModelContractError(`${path}: "${CONTRACT_METADATA_KEY}" metadata is not JSON`);
+    }
+    const contract = parseModelContract(raw, path);
+    const session = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: options.threads ?? 2,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+    });
+    const problems: string[] = [];
+    for (const n of INPUT_NAMES) if (!session.inputNames.includes(n)) problems.push(`graph input "${n}" missing`);
+    for (const n of OUTPUT_NAMES) if (!session.outputNames.includes(n)) problems.push(`graph output "${n}" missing`);
+    for (const n of session.inputNames) if (!(INPUT_NAMES as readonly string[]).includes(n)) problems.push(`graph input "${n}" is not part of the contract`);
+    if (problems.length) {
+      await session.release();
+      throw new ModelContractError(`${path}: the graph does not match its contract:\n  - ${problems.join('\n  - ')}`);
+    }
+    return new FaceModel(path, contract, session);
+  }
+
+  /** An empty window: no earlier frames. */
+  createState(): StreamState {
+    const n = this.contract.cacheShape.reduce((a, b) => a * b, 1);
+    return { cache: new Float32Array(n), cacheValid: new Float32Array(this.contract.window - 1) };
+  }
+
+  /** Forget earlier frames (a cut, a lost face): the next step sees only its own frame. */
+  static reset(state: StreamState): void {
+    state.cacheValid.fill(0);
+  }
+
+  /**
+   * One frame: `image` [3*S*S] RGB channels first in 0..1, `focalPx` the crop's focal length in crop pixels.
+   * Updates `state` in place for the next frame.
+   */
+  async step(image: Float32Array, focalPx: number, state: StreamState): Promise<StepOutputs> {
+    const S = this.contract.cropSize;
+    if (image.length !== 3 * S * S) throw new InputError(`model step: image has ${image.length} values, expected 3*${S}*${S}`);
+    if (!(focalPx > 0) || !Number.isFinite(focalPx)) throw new InputError(`model step: focalPx must be a positive number, got ${focalPx}`);
+    const feeds = {
+      image: new ort.Tensor('float32', image, [1, 3, S, S]),
+      focal_px: new ort.Tensor('float32', Float32Array.of(focalPx), [1]),
+      cache: new ort.Tensor('float32', state.cache, [...this.contract.cacheShape]),
+      cache_valid: new ort.Tensor('float32', state.cacheValid, [1, this.contract.window - 1]),
+    };
+    const out = await this.session.run(feeds);
+    const data = (name: string) => out[name].data as Float32Array;
+    state.cache = data('cache_out');
+    state.cacheValid = data('cache_valid_out');
+    return { depth: data('depth'), canonical: data('canonical'), confidence: data('confidence'), parts: data('parts') };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,7 +1,9 @@
 /** `npm run bench -- <name> [flags]`: benchmarks are run by hand, never by CI. */
+import { benchModel } from './model.js';
+import { benchReal } from './realImages.js';
 import { benchSynth } from './synth.js';
 
-const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { synth: benchSynth };
+const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { synth: benchSynth, model: benchModel, real: benchReal };
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name ? BENCHES[name] : undefined;

@@ -28,6 +28,8 @@ export interface SceneOptions {
   /** [57] expression weights (default all zero) */
   readonly expression?: Float32Array;
   readonly seed?: string;
+  /** sensor noise key; defaults to `seed` (vary it alone for a static scene with fresh noise per frame) */
+  readonly noiseSeed?: string;
   readonly hair?: boolean;
   /** an opaque disc this far in front of the nose tip, covering it */
   readonly occluderInFrontM?: number;
@@ -74,7 +76,7 @@ export function renderScene(o: SceneOptions = {}): Scene {
     hair,
     occluder,
     effects: sampleCameraEffects(rng),
-    noise: rng,
+    noise: new Rng(`scene-noise:${o.noiseSeed ?? o.seed ?? 'default'}`),
   });
   return { frame, intrinsics: K, pose, meshHead: assets.evaluator.evaluate(identityBase, expression) };
 }

@@ -49,43 +49,33 @@ function gaussianKernel(sigma: number): Float32Array {
   return k;
 }
 
+/** One 1D pass of a blur along x (dx = 1) or y (dx = 0), clamping at the edges. */
+function blurPass(src: Float32Array, dst: Float32Array, W: number, H: number, k: Float32Array, alongX: boolean): void {
+  const r = (k.length - 1) / 2;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      let a = 0, b = 0, c = 0;
+      for (let i = -r; i <= r; i++) {
+        const o = alongX ? (y * W + Math.min(W - 1, Math.max(0, x + i))) * 3 : (Math.min(H - 1, Math.max(0, y + i)) * W + x) * 3;
+        const w = k[i + r];
+        a += src[o] * w;
+        b += src[o + 1] * w;
+        c += src[o + 2] * w;
+      }
+      const o = (y * W + x) * 3;
+      dst[o] = a;
+      dst[o + 1] = b;
+      dst[o + 2] = c;
+    }
+  }
+}
+
 /** Separable gaussian blur of an [H*W*3] image, in place. */
 export function blurRgb(img: Float32Array, W: number, H: number, sigma: number): void {
   const k = gaussianKernel(sigma);
-  const r = (k.length - 1) / 2;
   const tmp = new Float32Array(img.length);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      let a = 0, b = 0, c = 0;
-      for (let i = -r; i <= r; i++) {
-        const xx = Math.min(W - 1, Math.max(0, x + i));
-        const o = (y * W + xx) * 3, w = k[i + r];
-        a += img[o] * w;
-        b += img[o + 1] * w;
-        c += img[o + 2] * w;
-      }
-      const o = (y * W + x) * 3;
-      tmp[o] = a;
-      tmp[o + 1] = b;
-      tmp[o + 2] = c;
-    }
-  }
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      let a = 0, b = 0, c = 0;
-      for (let i = -r; i <= r; i++) {
-        const yy = Math.min(H - 1, Math.max(0, y + i));
-        const o = (yy * W + x) * 3, w = k[i + r];
-        a += tmp[o] * w;
-        b += tmp[o + 1] * w;
-        c += tmp[o + 2] * w;
-      }
-      const o = (y * W + x) * 3;
-      img[o] = a;
-      img[o + 1] = b;
-      img[o + 2] = c;
-    }
-  }
+  blurPass(img, tmp, W, H, k, true);
+  blurPass(tmp, img, W, H, k, false);
 }
 
 const LUMA_Q = [

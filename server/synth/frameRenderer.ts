@@ -93,6 +93,24 @@ export function vertexNormals(pos: Float32Array, triangles: Int32Array, enabledM
   }
 }
 
+/**
+ * Template position (`pos`) and camera-frame normal (`normal`, not normalized) of the point with barycentrics `b`
+ * in triangle t, whose vertex indices are in `triangles`; `normals` are head-frame vertex normals, R the pose.
+ */
+function headPoint(
+  triangles: Int32Array, t: number, b: Float64Array, template: Float32Array, normals: Float32Array, R: Float64Array,
+  pos: Float64Array, normal: Float64Array,
+): void {
+  const v0 = triangles[t * 3] * 3, v1 = triangles[t * 3 + 1] * 3, v2 = triangles[t * 3 + 2] * 3;
+  for (let k = 0; k < 3; k++) pos[k] = b[0] * template[v0 + k] + b[1] * template[v1 + k] + b[2] * template[v2 + k];
+  const hx = b[0] * normals[v0] + b[1] * normals[v1] + b[2] * normals[v2];
+  const hy = b[0] * normals[v0 + 1] + b[1] * normals[v1 + 1] + b[2] * normals[v2 + 1];
+  const hz = b[0] * normals[v0 + 2] + b[1] * normals[v1 + 2] + b[2] * normals[v2 + 2];
+  normal[0] = R[0] * hx + R[1] * hy + R[2] * hz;
+  normal[1] = R[3] * hx + R[4] * hy + R[5] * hz;
+  normal[2] = R[6] * hx + R[7] * hy + R[8] * hz;
+}
+
 /** Parts whose surfaces are closed and wound outwards: their back faces can never be seen. */
 const CULLABLE_PARTS = new Set(['face', 'head_neck', 'eyeball_left', 'eyeball_right']);
 
@@ -189,6 +207,8 @@ export class FrameRenderer {
     const b = new Float64Array(3);
     const albedo = new Float64Array(3);
     const irr = new Float64Array(3);
+    const surf = new Float64Array(3);
+    const normal = new Float64Array(3);
     const bg = input.background;
     const margin = (bg.width - W) / 2;
     const [shiftX, shiftY] = input.backgroundShift;
@@ -217,10 +237,11 @@ export class FrameRenderer {
         let z: number;
         if (layer === LAYER_HEAD) {
           z = resolveBarycentrics(headMesh, t, x, y, b);
-          const v0 = topo.triangles[t * 3] * 3, v1 = topo.triangles[t * 3 + 1] * 3, v2 = topo.triangles[t * 3 + 2] * 3;
-          const cx = b[0] * template[v0] + b[1] * template[v1] + b[2] * template[v2];
-          const cy = b[0] * template[v0 + 1] + b[1] * template[v1 + 1] + b[2] * template[v2 + 1];
-          const cz = b[0] * template[v0 + 2] + b[1] * template[v1 + 2] + b[2] * template[v2 + 2];
+          headPoint(topo.triangles, t, b, template, this.normHead, R, surf, normal);
+          const cx = surf[0], cy = surf[1], cz = surf[2];
+          nx = normal[0];
+          ny = normal[1];
+          nz = normal[2];
           canonical[o] = cx;
           canonical[o + 1] = cy;
           canonical[o + 2] = cz;
@@ -230,13 +251,6 @@ export class FrameRenderer {
           triangle[i] = t;
           const part = topo.triangleMask[t];
           mask[i] = part;
-          const N = this.normHead;
-          const hx = b[0] * N[v0] + b[1] * N[v1] + b[2] * N[v2];
-          const hy = b[0] * N[v0 + 1] + b[1] * N[v1 + 1] + b[2] * N[v2 + 1];
-          const hz = b[0] * N[v0 + 2] + b[1] * N[v1 + 2] + b[2] * N[v2 + 2];
-          nx = R[0] * hx + R[1] * hy + R[2] * hz;
-          ny = R[3] * hx + R[4] * hy + R[5] * hz;
-          nz = R[6] * hx + R[7] * hy + R[8] * hz;
           if (part === PartId.FACE_SKIN || part === PartId.HEAD_SKIN) {
             const u0 = topo.triangleUvs[t * 3] * 2, u1 = topo.triangleUvs[t * 3 + 1] * 2, u2 = topo.triangleUvs[t * 3 + 2] * 2;
             const u = b[0] * uv[u0] + b[1] * uv[u1] + b[2] * uv[u2];
@@ -260,18 +274,12 @@ export class FrameRenderer {
         } else if (layer === LAYER_HAIR) {
           z = resolveBarycentrics(hairMesh!, t, x, y, b);
           mask[i] = PartId.HAIR;
-          const tri = hairMesh!.triangles;
-          const v0 = tri[t * 3] * 3, v1 = tri[t * 3 + 1] * 3, v2 = tri[t * 3 + 2] * 3;
-          const px = b[0] * template[v0] + b[1] * template[v1] + b[2] * template[v2];
-          const py = b[0] * template[v0 + 1] + b[1] * template[v1 + 1] + b[2] * template[v2 + 1];
-          const pz = b[0] * template[v0 + 2] + b[1] * template[v1 + 2] + b[2] * template[v2 + 2];
-          const N = this.normHead;
-          const hx = b[0] * N[v0] + b[1] * N[v1] + b[2] * N[v2];
-          const hy = b[0] * N[v0 + 1] + b[1] * N[v1 + 1] + b[2] * N[v2 + 1];
-          const hz = b[0] * N[v0 + 2] + b[1] * N[v1 + 2] + b[2] * N[v2 + 2];
-          nx = R[0] * hx + R[1] * hy + R[2] * hz;
-          ny = R[3] * hx + R[4] * hy + R[5] * hz;
-          nz = R[6] * hx + R[7] * hy + R[8] * hz;
+          // the shell's vertices are the scalp's: its template position drives the strand pattern
+          headPoint(hairMesh!.triangles, t, b, template, this.normHead, R, surf, normal);
+          const px = surf[0], py = surf[1], pz = surf[2];
+          nx = normal[0];
+          ny = normal[1];
+          nz = normal[2];
           const strands = 0.55 + 0.45 * app.detail.at(px * 900, py * 110, pz * 900);
           albedo[0] = app.hairColor[0] * strands;
           albedo[1] = app.hairColor[1] * strands;

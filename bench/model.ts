@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { parseFlags } from '../server/cli/args.js';
 import { FaceModel, type StepOutputs, type StreamState } from '../server/engine/model/faceModel.js';
+import { CanonicalIndex } from '../server/engine/track/canonicalIndex.js';
 import { mat3Vec } from '../server/synth/camera.js';
 import { loadHeadAssets } from '../server/synth/headAssets.js';
 import { identityWeights } from '../server/synth/sequence.js';
@@ -93,36 +94,13 @@ function partsMask(out: StepOutputs, S: number, P: number): Uint8Array {
   return m;
 }
 
-/**
- * Canonical lookup: the pixel whose predicted canonical coordinate is nearest to `c` among predicted surface
- * pixels, refined to sub-pixel precision by one Gauss-Newton step on the local canonical Jacobian.
- */
-function lookup(out: StepOutputs, mask: Uint8Array, S: number, c: number[]): { x: number; y: number; dist: number } {
-  const C = out.canonical, n = S * S;
-  let best = -1, bd = Infinity;
-  for (let i = 0; i < n; i++) {
-    if (!hasCanonical(mask[i])) continue;
-    const dx = C[i] - c[0], dy = C[n + i] - c[1], dz = C[2 * n + i] - c[2];
-    const d = dx * dx + dy * dy + dz * dz;
-    if (d < bd) (bd = d), (best = i);
-  }
-  if (best < 0) return { x: NaN, y: NaN, dist: Infinity };
-  const x = best % S, y = Math.floor(best / S);
-  const at = (xx: number, yy: number, k: number) => C[k * n + Math.min(S - 1, Math.max(0, yy)) * S + Math.min(S - 1, Math.max(0, xx))];
-  // J = d canonical / d (x, y), central differences; solve (J^T J) d = J^T (c - c(p))
-  let a11 = 0, a12 = 0, a22 = 0, b1 = 0, b2 = 0;
-  for (let k = 0; k < 3; k++) {
-    const jx = (at(x + 1, y, k) - at(x - 1, y, k)) / 2, jy = (at(x, y + 1, k) - at(x, y - 1, k)) / 2;
-    const r = c[k] - at(x, y, k);
-    a11 += jx * jx; a12 += jx * jy; a22 += jy * jy; b1 += jx * r; b2 += jy * r;
-  }
-  const det = a11 * a22 - a12 * a12;
-  let ox = 0, oy = 0;
-  if (det > 1e-18) {
-    ox = Math.max(-1, Math.min(1, (a22 * b1 - a12 * b2) / det));
-    oy = Math.max(-1, Math.min(1, (a11 * b2 - a12 * b1) / det));
-  }
-  return { x: x + ox, y: y + oy, dist: Math.sqrt(bd) };
+/** The engine's canonical lookup over the predicted map, restricted to predicted template-surface pixels. */
+function indexOf(out: StepOutputs, mask: Uint8Array, S: number): CanonicalIndex {
+  return CanonicalIndex.build(out.canonical, S, Uint8Array.from(mask, (m) => (hasCanonical(m) ? 1 : 0)));
+}
+
+function lookup(index: CanonicalIndex, c: number[]): { x: number; y: number } {
+  return index.locate(c[0], c[1], c[2]) ?? { x: NaN, y: NaN };
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
@@ -163,10 +141,11 @@ async function accuracy(model: FaceModel, seqs: SynthSequence[], window: 1 | 8) 
         absRel.push(sumRel / n);
         canonMm.push((sumC / n) * 1000);
       }
+      const index = indexOf(out, pm, S);
       for (let l = 0; l < 68; l++) {
         if (!seq.landmarks[(t * 68 + l) * 3 + 2]) continue;
         const c = [0, 1, 2].map((k) => assets.landmarksTemplate[l * 3 + k]);
-        const found = lookup(out, pm, S, c);
+        const found = lookup(index, c);
         if (Number.isFinite(found.x)) lmPx.push(Math.hypot(found.x - seq.landmarks[(t * 68 + l) * 3], found.y - seq.landmarks[(t * 68 + l) * 3 + 1]));
       }
     }
@@ -245,10 +224,11 @@ async function tracking(model: FaceModel, seqs: SynthSequence[]) {
         prevPyr = pyr;
       }
       const ec: number[] = [], el: number[] = [];
+      const index = indexOf(out, pm, S);
       seeds.forEach((_, j) => {
         const g = gt[t][j];
         if (!g.visible) return;
-        const f = lookup(out, pm, S, targets[j]);
+        const f = lookup(index, targets[j]);
         if (Number.isFinite(f.x)) ec.push(Math.hypot(f.x - g.x, f.y - g.y));
         el.push(Math.hypot(lkPts[j * 2] - g.x, lkPts[j * 2 + 1] - g.y));
       });

@@ -1,0 +1,112 @@
+/**
+ * Runs a face model in a worker thread: `run()` sends a step and resolves with its outputs, in order. If the
+ * worker dies, every pending run rejects with InvalidStateError and `died` is emitted (as mediasoup's Channel).
+ */
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { AssetError, InputError, InvalidStateError, ModelContractError } from '../../../shared/errors.js';
+import type { ModelContract } from '../../../shared/model/modelContract.js';
+import type { StepOutputs, StreamState } from './faceModel.js';
+
+export type WorkerRequest =
+  | { kind: 'step'; id: number; image: Float32Array; focalPx: number; cache: Float32Array; cacheValid: Float32Array }
+  | { kind: 'close' };
+
+export type WorkerReply =
+  | { kind: 'ready'; contract: ModelContract }
+  | { kind: 'failed'; name: string; message: string }
+  | ({ kind: 'result'; id: number; cache: Float32Array; cacheValid: Float32Array } & StepOutputs)
+  | { kind: 'error'; id: number; name: string; message: string };
+
+export interface InferenceClientEvents {
+  died: [Error];
+}
+
+const ERRORS: Record<string, new (m: string) => Error> = { InputError, ModelContractError, AssetError };
+const rebuild = (name: string, message: string): Error => new (ERRORS[name] ?? Error)(message);
+
+export class InferenceClient extends EventEmitter<InferenceClientEvents> {
+  private readonly pending = new Map<number, { resolve: (o: StepOutputs) => void; reject: (e: Error) => void; state: StreamState }>();
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly contract: ModelContract,
+  ) {
+    super();
+    worker.on('message', (m: WorkerReply) => this.onReply(m));
+    worker.on('error', (e) => this.fail(e));
+    worker.on('exit', (code) => this.fail(new InvalidStateError(`inference worker exited (code ${code})`)));
+  }
+
+  /** Starts a worker and loads the model in it; rejects with the model's own error (contract, file). */
+  static create(modelPath: string, threads = 2): Promise<InferenceClient> {
+    const worker = new Worker(new URL('./inferenceWorker.js', import.meta.url), { workerData: { modelPath, threads } });
+    return new Promise((resolve, reject) => {
+      const onFirst = (m: WorkerReply) => {
+        worker.off('error', onError);
+        if (m.kind === 'ready') resolve(new InferenceClient(worker, m.contract));
+        else {
+          void worker.terminate();
+          reject(m.kind === 'failed' ? rebuild(m.name, m.message) : new InvalidStateError(`inference worker: unexpected first message ${m.kind}`));
+        }
+      };
+      const onError = (e: Error) => reject(e);
+      worker.once('message', onFirst);
+      worker.once('error', onError);
+    });
+  }
+
+  createState(): StreamState {
+    const n = this.contract.cacheShape.reduce((a, b) => a * b, 1);
+    return { cache: new Float32Array(n), cacheValid: new Float32Array(this.contract.window - 1) };
+  }
+
+  /** One step; `state` is updated when the step resolves. The image buffer is transferred (do not reuse it). */
+  run(image: Float32Array, focalPx: number, state: StreamState): Promise<StepOutputs> {
+    if (this.closed) return Promise.reject(new InvalidStateError('InferenceClient is closed'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, state });
+      // copies of the state go over; the worker's result replaces them
+      const req: WorkerRequest = { kind: 'step', id, image, focalPx, cache: state.cache.slice(), cacheValid: state.cacheValid.slice() };
+      this.worker.postMessage(req, [image.buffer as ArrayBuffer, req.cache.buffer as ArrayBuffer, req.cacheValid.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Idempotent: rejects pending runs, stops the worker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(new InvalidStateError('InferenceClient closed'));
+    this.pending.clear();
+    this.worker.postMessage({ kind: 'close' } satisfies WorkerRequest);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => void this.worker.terminate().then(() => resolve()), 2000);
+      this.worker.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private onReply(m: WorkerReply): void {
+    if (m.kind !== 'result' && m.kind !== 'error') return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (m.kind === 'error') return p.reject(rebuild(m.name, m.message));
+    p.state.cache = m.cache;
+    p.state.cacheValid = m.cacheValid;
+    p.resolve({ depth: m.depth, canonical: m.canonical, confidence: m.confidence, parts: m.parts });
+  }
+
+  private fail(e: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(new InvalidStateError(`inference worker died: ${e.message}`));
+    this.pending.clear();
+    this.emit('died', e);
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * The engine: frames in, one at a time, 4D face results out, in order. The same code serves the live server and
+ * the offline command; only who feeds it differs.
+ *
+ * Path of a frame: faceRegion (detect or track the box) → crop → model step in a worker (with the window cache)
+ * → part mask → canonical index → landmarks and tracked points by canonical lookup → result in frame pixels.
+ * A frame with no face gives { kind: 'noFace' } and resets the window; it never throws for that.
+ */
+import { InvalidStateError } from '../../shared/errors.js';
+import { hasCanonical, PartId } from '../../shared/parts.js';
+import { CropPlacement, cropToModelInput, type CropBox, type FramePixels } from './crop.js';
+import { boxFromMask, FACE_REGION_DEFAULTS, smoothBox, wholeFrameBox, type FaceRegionOptions } from './faceRegion.js';
+import type { StepOutputs, StreamState } from './model/faceModel.js';
+import { InferenceClient } from './model/inferenceClient.js';
+import { CanonicalIndex } from './track/canonicalIndex.js';
+
+/** Pinhole intrinsics of the frame, pixels (centres at integers). */
+export interface FrameIntrinsics {
+  readonly fx: number;
+  readonly fy: number;
+  readonly cx: number;
+  readonly cy: number;
+}
+
+/** Without intrinsics from the caller, a 60° horizontal field of view (a typical webcam) is assumed. */
+export const DEFAULT_FOV_DEG = 60;
+
+export function defaultIntrinsics(width: number, height: number, fovDeg = DEFAULT_FOV_DEG): FrameIntrinsics {
+  const f = width / 2 / Math.tan((fovDeg * Math.PI) / 360);
+  return { fx: f, fy: f, cx: (width - 1) / 2, cy: (height - 1) / 2 };
+}
+
+export interface DecodedFrame {
+  readonly frameId: number;
+  readonly captureTimeMs?: number;
+  readonly pixels: FramePixels;
+  readonly intrinsics?: FrameIntrinsics;
+  /** the caller knows the shot changed: forget the window and the tracked box */
+  readonly cut?: boolean;
+}
+
+/** Maps on the crop's grid; `placement` puts them in the frame. */
+export interface FaceMaps {
+  readonly size: number;
+  /** [S*S] metres along the camera z axis */
+  readonly depth: Float32Array;
+  /** [3*S*S] channels first, metres, canonical frame */
+  readonly canonical: Float32Array;
+  /** [S*S] >= 1 */
+  readonly confidence: Float32Array;
+  /** [S*S] PartId */
+  readonly mask: Uint8Array;
+}
+
+export type PointVisibility = 'visible' | 'occluded' | 'lowConfidence';
+
+export interface TrackedPoint {
+  readonly id: number;
+  /** frame pixels; NaN when not found */
+  readonly x: number;
+  readonly y: number;
+  readonly visibility: PointVisibility;
+}
+
+export type FaceResult =
+  | {
+      readonly kind: 'face';
+      readonly frameId: number;
+      readonly captureTimeMs?: number;
+      readonly box: CropBox;
+      readonly placement: CropPlacement;
+      readonly intrinsics: FrameIntrinsics;
+      readonly maps: FaceMaps;
+      /** [68*3] frame x, y, visible (1/0) */
+      readonly landmarks: Float32Array;
+      readonly points: readonly TrackedPoint[];
+      readonly modelMs: number;
+    }
+  | { readonly kind: 'noFace'; readonly frameId: number; readonly captureTimeMs?: number; readonly reason: 'notFound' | 'lost' };
+
+export interface SessionOptions {
+  readonly region?: FaceRegionOptions;
+  /** seed tracked points on the first face frame, every `seedStridePx` crop pixels of face skin (0: none) */
+  readonly seedStridePx?: number;
+  /** a lookup farther than this from the sought canonical coordinate means the point is not in view, metres */
+  readonly maxLookupDistM?: number;
+  /** confidence below this marks a found point lowConfidence */
+  readonly minConfidence?: number;
+}
+
+export interface EngineOptions {
+  readonly modelPath: string;
+  readonly threads?: number;
+  /** [68*3] canonical coordinates of the landmarks to find in every frame (facekit's, metres) */
+  readonly landmarksCanonical: Float32Array;
+}
+
+export class FaceEngine {
+  private readonly sessions = new Set<EngineSession>();
+  private closed = false;
+
+  private constructor(
+    private readonly client: InferenceClient,
+    readonly landmarksCanonical: Float32Array,
+  ) {}
+
+  static async create(o: EngineOptions): Promise<FaceEngine> {
+    return new FaceEngine(await InferenceClient.create(o.modelPath, o.threads ?? 2), o.landmarksCanonical);
+  }
+
+  get contract() {
+    return this.client.contract;
+  }
+
+  openSession(o: SessionOptions = {}): EngineSession {
+    if (this.closed) throw new InvalidStateError('FaceEngine is closed');
+    const s = new EngineSession(this.client, this.landmarksCanonical, o, () => this.sessions.delete(s));
+    this.sessions.add(s);
+    return s;
+  }
+
+  /** Closes every session, then the model worker. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of [...this.sessions]) s.close();
+    await this.client.close();
+  }
+}
+
+interface PointSeed {
+  readonly id: number;
+  readonly canonical: [number, number, number];
+}
+
+export class EngineSession {
+  private box: CropBox | null = null;
+  private state: StreamState;
+  private readonly region: FaceRegionOptions;
+  private seeds: PointSeed[] = [];
+  private seeded = false;
+  private closed = false;
+  private busy = false;
+
+  constructor(
+    private readonly client: InferenceClient,
+    private readonly landmarksCanonical: Float32Array,
+    private readonly options: SessionOptions,
+    private readonly onClose: () => void,
+  ) {
+    this.state = client.createState();
+    this.region = options.region ?? FACE_REGION_DEFAULTS;
+  }
+
+  /** Registers points to track: canonical coordinates (metres); returns their ids. */
+  registerPoints(canonical: readonly [number, number, number][]): number[] {
+    const first = this.seeds.length;
+    this.seeds.push(...canonical.map((c, i) => ({ id: first + i, canonical: c })));
+    this.seeded = true;
+    return canonical.map((_, i) => first + i);
+  }
+
+  async process(frame: DecodedFrame): Promise<FaceResult> {
+    if (this.closed) throw new InvalidStateError('EngineSession is closed');
+    if (this.busy) throw new InvalidStateError('EngineSession.process() called again before the previous frame finished');
+    this.busy = true;
+    try {
+      return await this.step(frame);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+  }
+
+  private resetWindow(): void {
+    this.state = this.client.createState();
+  }
+
+  private async runModel(pixels: FramePixels, placement: CropPlacement, K: FrameIntrinsics, state: StreamState) {
+    const S = placement.size;
+    const t0 = performance.now();
+    const out = await this.client.run(cropToModelInput(pixels, placement), placement.focalPx(K.fx), state);
+    return { out, mask: argmaxParts(out, S, this.client.contract.partNames.length), ms: performance.now() - t0 };
+  }
+
+  private async step(frame: DecodedFrame): Promise<FaceResult> {
+    const { width: W, height: H } = frame.pixels;
+    const K = frame.intrinsics ?? defaultIntrinsics(W, H);
+    const S = this.client.contract.cropSize;
+    const base = { frameId: frame.frameId, captureTimeMs: frame.captureTimeMs };
+    if (frame.cut) {
+      this.box = null;
+      this.resetWindow();
+    }
+    if (!this.box) {
+      // detection: the model on the whole (letterboxed) frame, with no history
+      const whole = new CropPlacement(wholeFrameBox(W, H), S);
+      const found = await this.runModel(frame.pixels, whole, K, this.client.createState());
+      const box = boxFromMask(found.mask, whole, { ...this.region, minFacePixels: Math.max(24, this.region.minFacePixels / 2) });
+      if (!box) return { kind: 'noFace', ...base, reason: 'notFound' };
+      this.box = box;
+      this.resetWindow();
+    }
+    const placement = new CropPlacement(this.box, S);
+    const { out, mask, ms } = await this.runModel(frame.pixels, placement, K, this.state);
+    const next = boxFromMask(mask, placement, this.region);
+    if (!next) {
+      this.box = null;
+      this.resetWindow();
+      return { kind: 'noFace', ...base, reason: 'lost' };
+    }
+    const box = this.box;
+    this.box = smoothBox(this.box, next, this.region);
+
+    const valid = Uint8Array.from(mask, (m) => (hasCanonical(m) ? 1 : 0));
+    const index = CanonicalIndex.build(out.canonical, S, valid);
+    const maxDist = this.options.maxLookupDistM ?? 0.01;
+    const landmarks = new Float32Array(68 * 3);
+    const L = this.landmarksCanonical;
+    for (let l = 0; l < L.length / 3; l++) {
+      const m = index.locate(L[l * 3], L[l * 3 + 1], L[l * 3 + 2], maxDist);
+      landmarks[l * 3] = m ? placement.frameX(m.x) : NaN;
+      landmarks[l * 3 + 1] = m ? placement.frameY(m.y) : NaN;
+      landmarks[l * 3 + 2] = m ? 1 : 0;
+    }
+    if (!this.seeded) this.seedPoints(out, mask, S);
+    const minConf = this.options.minConfidence ?? 1.5;
+    const points: TrackedPoint[] = this.seeds.map((p) => {
+      const m = index.locate(p.canonical[0], p.canonical[1], p.canonical[2], maxDist);
+      if (!m) return { id: p.id, x: NaN, y: NaN, visibility: 'occluded' };
+      return {
+        id: p.id,
+        x: placement.frameX(m.x),
+        y: placement.frameY(m.y),
+        visibility: out.confidence[m.pixel] >= minConf ? 'visible' : 'lowConfidence',
+      };
+    });
+    return {
+      kind: 'face',
+      ...base,
+      box,
+      placement,
+      intrinsics: K,
+      maps: { size: S, depth: out.depth, canonical: out.canonical, confidence: out.confidence, mask },
+      landmarks,
+      points,
+      modelMs: ms,
+    };
+  }
+
+  /** Default points: a grid over the face skin of the first face frame. */
+  private seedPoints(out: StepOutputs, mask: Uint8Array, S: number): void {
+    this.seeded = true;
+    const stride = this.options.seedStridePx ?? 8;
+    if (stride <= 0) return;
+    const n = S * S;
+    const seeds: [number, number, number][] = [];
+    for (let y = stride >> 1; y < S; y += stride) for (let x = stride >> 1; x < S; x += stride) {
+      const i = y * S + x;
+      if (mask[i] === PartId.FACE_SKIN) seeds.push([out.canonical[i], out.canonical[n + i], out.canonical[2 * n + i]]);
+    }
+    this.registerPoints(seeds);
+  }
+}
+
+export function argmaxParts(out: StepOutputs, S: number, P: number): Uint8Array {
+  const n = S * S;
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0, bv = out.parts[i];
+    for (let p = 1; p < P; p++) {
+      const v = out.parts[p * n + i];
+      if (v > bv) (bv = v), (best = p);
+    }
+    mask[i] = best;
+  }
+  return mask;
+}

@@ -1,0 +1,60 @@
+/**
+ * Where the face is: a detection pass over the whole frame (the model's own part mask on the letterboxed frame)
+ * when no face is tracked, then a box tracked from each result's mask (bounding box of face pixels, expanded to
+ * the framing the model was trained on, smoothed). A frame whose crop shows too few face pixels loses the face.
+ * Pure: the engine runs the model; this stage only turns masks into boxes.
+ */
+import { PartId } from '../../shared/parts.js';
+import { CropPlacement, type CropBox } from './crop.js';
+
+export interface FaceRegionOptions {
+  /** face-mask height / crop side that the model saw in training (faces filled 38–78 % of the frame) */
+  readonly fill: number;
+  /** fewer face pixels than this (in crop pixels) means no face */
+  readonly minFacePixels: number;
+  /** weight of the new box against the previous one, 0..1 (1: no smoothing) */
+  readonly smoothing: number;
+  /** smallest crop side, frame pixels (a tiny crop would be mostly upsampling) */
+  readonly minSidePx: number;
+}
+
+export const FACE_REGION_DEFAULTS: FaceRegionOptions = Object.freeze({ fill: 0.6, minFacePixels: 60, smoothing: 0.6, minSidePx: 48 });
+
+/** Parts that make up "the face" for framing: skin of the face, eyes, mouth. Not the neck, hair or ears. */
+const FACE_PARTS = new Set<number>([PartId.FACE_SKIN, PartId.EYE, PartId.MOUTH_INTERIOR, PartId.TEETH]);
+
+/** The crop that shows the whole frame (letterboxed: the longer side fits). */
+export function wholeFrameBox(width: number, height: number): CropBox {
+  return { centerX: (width - 1) / 2, centerY: (height - 1) / 2, side: Math.max(width, height) };
+}
+
+/** Box around the face pixels of a crop mask, in frame pixels, framed like the training data; null if too few. */
+export function boxFromMask(mask: Uint8Array, placement: CropPlacement, o: FaceRegionOptions = FACE_REGION_DEFAULTS): CropBox | null {
+  const S = placement.size;
+  let minX = S, minY = S, maxX = -1, maxY = -1, count = 0;
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+    if (!FACE_PARTS.has(mask[y * S + x])) continue;
+    count++;
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  // scale the pixel threshold with the crop's zoom so a letterboxed detection pass is not stricter
+  if (count < o.minFacePixels) return null;
+  const cx = placement.frameX((minX + maxX) / 2), cy = placement.frameY((minY + maxY) / 2);
+  const heightPx = (maxY - minY + 1) * placement.scale, widthPx = (maxX - minX + 1) * placement.scale;
+  const side = Math.max(o.minSidePx, Math.max(heightPx, widthPx * 0.9) / o.fill);
+  return { centerX: cx, centerY: cy, side };
+}
+
+/** Blends the previous box towards the new one (less jitter of the crop, so less jitter of the maps). */
+export function smoothBox(prev: CropBox | null, next: CropBox, o: FaceRegionOptions = FACE_REGION_DEFAULTS): CropBox {
+  if (!prev) return next;
+  const a = o.smoothing;
+  return {
+    centerX: prev.centerX + (next.centerX - prev.centerX) * a,
+    centerY: prev.centerY + (next.centerY - prev.centerY) * a,
+    side: prev.side + (next.side - prev.side) * a,
+  };
+}

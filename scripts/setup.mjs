@@ -16,6 +16,8 @@ const needs = [
         pkg, why: 'the tiny end-to-end training test', required: true,
       }))
     : []),
+  // videos are decoded by ffmpeg (the offline command's sources are tested on a generator video)
+  ...(forTests ? [{ pkg: 'ffmpeg', why: 'video decoding in the offline sources test', required: true }] : []),
   // photographs for backgrounds (GPL-2+ nature photos, read at run time, never copied into the project)
   ...(!forTests ? [{ pkg: 'mate-backgrounds', why: 'background photographs for the generator', required: false }] : []),
 ];

@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 /** `facelive`: one program, one subcommand per job. */
 import { AssetError, InputError, UsageError } from '../../shared/errors.js';
+import { RECONSTRUCT_USAGE, reconstructCommand } from './reconstruct.js';
 import { SYNTH_USAGE, synthCommand } from './synth.js';
 
 const USAGE = `Usage: facelive <command> [flags]
 
 Commands:
-  synth     render synthetic face sequences with exact ground truth
+  synth         render synthetic face sequences with exact ground truth
+  reconstruct   a video, a folder of images or one image in; depth, canonical maps, tracks, point clouds out
 
 Run "facelive <command> --help" for a command's flags.`;
 
 const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
   synth: { usage: SYNTH_USAGE, run: (argv) => synthCommand(argv) },
+  reconstruct: { usage: RECONSTRUCT_USAGE, run: reconstructCommand },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -6,7 +6,7 @@
  * → part mask → canonical index → landmarks and tracked points by canonical lookup → result in frame pixels.
  * A frame with no face gives { kind: 'noFace' } and resets the window; it never throws for that.
  */
-import { InvalidStateError } from '../../shared/errors.js';
+import { InputError, InvalidStateError } from '../../shared/errors.js';
 import { hasCanonical, PartId } from '../../shared/parts.js';
 import { CropPlacement, cropToModelInput, type CropBox, type FramePixels } from './crop.js';
 import { boxFromMask, FACE_REGION_DEFAULTS, smoothBox, wholeFrameBox, type FaceRegionOptions } from './faceRegion.js';
@@ -86,6 +86,8 @@ export interface SessionOptions {
   readonly maxLookupDistM?: number;
   /** confidence below this marks a found point lowConfidence */
   readonly minConfidence?: number;
+  /** frames the model may attend to, 1..the model's window (default: all of it) */
+  readonly window?: number;
 }
 
 export interface EngineOptions {
@@ -114,6 +116,10 @@ export class FaceEngine {
 
   openSession(o: SessionOptions = {}): EngineSession {
     if (this.closed) throw new InvalidStateError('FaceEngine is closed');
+    const W = this.client.contract.window;
+    if (o.window !== undefined && !(Number.isInteger(o.window) && o.window >= 1 && o.window <= W)) {
+      throw new InputError(`window must be an integer from 1 to ${W} (the model's window), got ${o.window}`);
+    }
     const s = new EngineSession(this.client, this.landmarksCanonical, o, () => this.sessions.delete(s));
     this.sessions.add(s);
     return s;
@@ -208,6 +214,9 @@ export class EngineSession {
     }
     const placement = new CropPlacement(this.box, S);
     const { out, mask, ms } = await this.runModel(frame.pixels, placement, K, this.state);
+    // a shorter window: forget the cached frames beyond it (the graph's cost does not change)
+    const window = this.options.window ?? this.client.contract.window;
+    this.state.cacheValid.fill(0, 0, Math.max(0, this.client.contract.window - window));
     const next = boxFromMask(mask, placement, this.region);
     if (!next) {
       this.box = null;

@@ -1,0 +1,77 @@
+/** `facelive reconstruct`: any image sequence in, 4D face out (see server/offline/reconstruct.ts). */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../../shared/errors.js';
+import { projectRoot } from '../../shared/projectRoot.js';
+import { openFrameSource } from '../offline/frameSource.js';
+import { EXPORTS, runReconstruct, type ExportName } from '../offline/reconstruct.js';
+import { intFlag, parseFlags } from './args.js';
+import { Progress } from './progress.js';
+
+export const RECONSTRUCT_USAGE = `Usage: facelive reconstruct --input <video|folder|image> --out DIR [--model FILE] [--fov DEG]
+                            [--window W] [--export ${EXPORTS.join(',')}] [--quiet]
+
+Runs every frame through the engine (face region → crop → model with its window → canonical lookup) and writes:
+crops.json (where each frame's maps lie in the frame) and, per --export:
+  depth      depth/NNNNNN.png (16-bit, millimetres, crop grid) and depth.npy [T,S,S] float32 metres
+  canonical  canonical.npy [T,S,S,3] metres, confidence.npy [T,S,S], mask.npy [T,S,S] part ids
+  tracks     tracks.json/.csv (points seeded on the first face frame) and landmarks.json/.csv (68 points)
+  ply        ply/NNNNNN.ply point clouds with normals and colours (camera frame, metres)
+  preview    preview.png: every 10th frame, crop | depth | canonical | parts | landmarks
+
+  --input     a video ffmpeg can read, a folder of .png/.jpg images (name order) or one image
+  --model     ONNX model (default models/facestream-small.onnx)
+  --fov       horizontal field of view of the camera, degrees, 20..120 (default 60)
+  --window    frames the model attends to, 1..the model's window (default: the whole window)
+  --export    comma-separated list (default: all)`;
+
+export function parseReconstructArgs(argv: string[]) {
+  const v = parseFlags('reconstruct', argv, {
+    input: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, fov: { type: 'string' },
+    window: { type: 'string' }, export: { type: 'string' }, quiet: { type: 'boolean' },
+  });
+  if (typeof v.input !== 'string' || !v.input) throw new UsageError('reconstruct: --input is required (a video, a folder of images or an image)');
+  if (typeof v.out !== 'string' || !v.out) throw new UsageError('reconstruct: --out DIR is required');
+  const exports = new Set<ExportName>();
+  for (const e of String(v.export ?? EXPORTS.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!(EXPORTS as readonly string[]).includes(e)) throw new UsageError(`reconstruct: --export: unknown "${e}" (choose from ${EXPORTS.join(', ')})`);
+    exports.add(e as ExportName);
+  }
+  const model = resolve(typeof v.model === 'string' ? v.model : join(projectRoot(), 'models', 'facestream-small.onnx'));
+  if (!existsSync(model)) throw new UsageError(`reconstruct: --model: ${model} not found`);
+  return {
+    input: resolve(v.input),
+    out: resolve(v.out),
+    model,
+    fovDeg: intFlag('reconstruct', v, 'fov', 60, 20, 120),
+    window: v.window === undefined ? undefined : intFlag('reconstruct', v, 'window', 8, 1, 64),
+    exports,
+    quiet: v.quiet === true,
+  };
+}
+
+export async function reconstructCommand(argv: string[]): Promise<number> {
+  const a = parseReconstructArgs(argv);
+  const source = openFrameSource(a.input);
+  const progress = new Progress('reconstruct', process.stderr, a.quiet);
+  let stop = false;
+  const onSignal = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    progress.log('stopping after the current frame (Ctrl-C again to quit at once)...');
+  };
+  process.on('SIGINT', onSignal);
+  try {
+    if (source.frameCount) progress.start(source.frameCount);
+    const r = await runReconstruct(
+      { source, out: a.out, modelPath: a.model, fovDeg: a.fovDeg, window: a.window, exports: a.exports },
+      { frame: () => progress.tick() },
+      () => stop,
+    );
+    progress.finish();
+    if (!a.quiet) process.stdout.write(`done: ${r.faces} of ${r.frames} frames with a face, written to ${a.out}\n`);
+    return r.stopped ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}

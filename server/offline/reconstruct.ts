@@ -1,0 +1,151 @@
+/**
+ * `facelive reconstruct` without the command line: every frame of a source through one engine session, in
+ * order, then the chosen exports. Frames are accumulated per crop (a few hundred KB each) and written at the end
+ * or when stopped, so an interrupted run still leaves complete, consistent files for the frames it processed.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../shared/errors.js';
+import { encodeNpy } from '../../shared/io/npy.js';
+import { hasCanonical } from '../../shared/parts.js';
+import { FaceEngine, defaultIntrinsics, type FaceResult } from '../engine/engine.js';
+import { pointCloud } from '../engine/pointCloud.js';
+import { loadHeadAssets } from '../synth/headAssets.js';
+import { renderPreview } from '../synth/preview.js';
+import { pngBytes } from '../synth/sequenceWriter.js';
+import { depthPng16 } from './exporters/png16.js';
+import { encodePly } from './exporters/ply.js';
+import type { FrameSource } from './frameSource.js';
+
+export const EXPORTS = ['depth', 'canonical', 'tracks', 'ply', 'preview'] as const;
+export type ExportName = (typeof EXPORTS)[number];
+
+export interface ReconstructRun {
+  readonly source: FrameSource;
+  readonly out: string;
+  readonly modelPath: string;
+  readonly fovDeg: number;
+  readonly window?: number;
+  readonly exports: ReadonlySet<ExportName>;
+}
+
+export interface ReconstructEvents {
+  frame(result: FaceResult): void;
+}
+
+type Face = Extract<FaceResult, { kind: 'face' }>;
+
+export async function runReconstruct(run: ReconstructRun, events: ReconstructEvents, shouldStop: () => boolean) {
+  const { source, out, exports } = run;
+  const engine = await FaceEngine.create({ modelPath: run.modelPath, landmarksCanonical: loadHeadAssets().landmarksTemplate });
+  const S = engine.contract.cropSize;
+  const session = engine.openSession({ window: run.window });
+  const K = defaultIntrinsics(source.width, source.height, run.fovDeg);
+  mkdirSync(out, { recursive: true });
+  if (exports.has('depth')) mkdirSync(join(out, 'depth'), { recursive: true });
+  if (exports.has('ply')) mkdirSync(join(out, 'ply'), { recursive: true });
+  const results: FaceResult[] = [];
+  const previewFrames: { rgb: Uint8Array; result: Face }[] = [];
+  let stopped = false;
+  try {
+    for await (const f of source.frames()) {
+      if (shouldStop()) {
+        stopped = true;
+        break;
+      }
+      const r = await session.process({ frameId: f.index, pixels: f.pixels, intrinsics: K });
+      results.push(r);
+      const name = String(f.index).padStart(6, '0');
+      if (r.kind === 'face') {
+        if (exports.has('depth')) writeFileSync(join(out, 'depth', `${name}.png`), depthPng16(r.maps.depth, S, S, Uint8Array.from(r.maps.mask, (m) => (hasCanonical(m) ? 1 : 0))));
+        if (exports.has('ply')) writeFileSync(join(out, 'ply', `${name}.ply`), encodePly(pointCloud(r, f.pixels)));
+        if (exports.has('preview') && previewFrames.length < 6 && f.index % 10 === 0 && f.pixels.format === 'rgb') previewFrames.push({ rgb: cropRgb(f.pixels.data, f.pixels.width, r), result: r });
+      }
+      events.frame(r);
+    }
+  } finally {
+    await engine.close();
+  }
+  if (results.length === 0) throw new InputError(`${out}: the source gave no frames`);
+  writeSummaries(run, results, S, K);
+  if (exports.has('preview') && previewFrames.length) writeFileSync(join(out, 'preview.png'), renderPreview(previewFrames.map((p) => asPreview(p.rgb, p.result, S))));
+  const faces = results.filter((r) => r.kind === 'face').length;
+  if (faces === 0) throw new InputError(`no face found in any of the ${results.length} frames`);
+  return { frames: results.length, faces, stopped };
+}
+
+function writeSummaries(run: ReconstructRun, results: FaceResult[], S: number, K: ReturnType<typeof defaultIntrinsics>): void {
+  const { out, exports } = run;
+  const T = results.length;
+  const frames = results.map((r) =>
+    r.kind === 'face'
+      ? { frame: r.frameId, face: true, box: r.box, crop_size: S, frame_px_per_crop_px: r.placement.scale, model_ms: Math.round(r.modelMs * 100) / 100 }
+      : { frame: r.frameId, face: false, reason: r.reason },
+  );
+  writeFileSync(join(out, 'crops.json'), JSON.stringify({
+    conventions: 'maps are on the crop grid: crop pixel (x, y) lies at frame pixel box.center + (x - (S-1)/2, y - (S-1)/2) * frame_px_per_crop_px',
+    intrinsics: K, frames,
+  }, null, 1));
+  const faceAt = (r: FaceResult): r is Face => r.kind === 'face';
+  if (exports.has('depth') || exports.has('canonical')) {
+    const depth = new Float32Array(T * S * S), canon = new Float32Array(T * S * S * 3), conf = new Float32Array(T * S * S), mask = new Uint8Array(T * S * S);
+    results.forEach((r, t) => {
+      if (!faceAt(r)) return;
+      const n = S * S;
+      for (let i = 0; i < n; i++) {
+        const on = hasCanonical(r.maps.mask[i]);
+        depth[t * n + i] = on ? r.maps.depth[i] : 0;
+        conf[t * n + i] = r.maps.confidence[i];
+        mask[t * n + i] = r.maps.mask[i];
+        for (let k = 0; k < 3; k++) canon[(t * n + i) * 3 + k] = on ? r.maps.canonical[k * n + i] : 0;
+      }
+    });
+    if (exports.has('depth')) writeFileSync(join(out, 'depth.npy'), encodeNpy(depth, [T, S, S]));
+    if (exports.has('canonical')) {
+      writeFileSync(join(out, 'canonical.npy'), encodeNpy(canon, [T, S, S, 3]));
+      writeFileSync(join(out, 'confidence.npy'), encodeNpy(conf, [T, S, S]));
+      writeFileSync(join(out, 'mask.npy'), encodeNpy(mask, [T, S, S]));
+    }
+  }
+  if (exports.has('tracks')) {
+    const tracks = results.map((r) => ({ frame: r.frameId, points: faceAt(r) ? r.points.map((p) => ({ id: p.id, x: round2(p.x), y: round2(p.y), visibility: p.visibility })) : [] }));
+    writeFileSync(join(out, 'tracks.json'), JSON.stringify(tracks));
+    writeFileSync(join(out, 'tracks.csv'), 'frame,id,x,y,visibility\n' + tracks.flatMap((f) => f.points.map((p) => `${f.frame},${p.id},${p.x},${p.y},${p.visibility}`)).join('\n') + '\n');
+    const lms = results.map((r) => ({ frame: r.frameId, landmarks: faceAt(r) ? Array.from({ length: 68 }, (_, l) => [round2(r.landmarks[l * 3]), round2(r.landmarks[l * 3 + 1]), r.landmarks[l * 3 + 2]]) : [] }));
+    writeFileSync(join(out, 'landmarks.json'), JSON.stringify(lms));
+    writeFileSync(join(out, 'landmarks.csv'), 'frame,landmark,x,y,visible\n' + lms.flatMap((f) => f.landmarks.map((l, i) => `${f.frame},${i},${l[0]},${l[1]},${l[2]}`)).join('\n') + '\n');
+  }
+}
+
+const round2 = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);
+
+/** The crop's RGB, nearest-sampled from the frame (for the preview). */
+function cropRgb(frame: Uint8Array, width: number, r: Face): Uint8Array {
+  const S = r.maps.size, out = new Uint8Array(S * S * 3);
+  const height = frame.length / 3 / width;
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+    const fx = Math.min(width - 1, Math.max(0, Math.round(r.placement.frameX(x))));
+    const fy = Math.min(height - 1, Math.max(0, Math.round(r.placement.frameY(y))));
+    out.set(frame.subarray((fy * width + fx) * 3, (fy * width + fx) * 3 + 3), (y * S + x) * 3);
+  }
+  return out;
+}
+
+/** A face result in the generator's preview layout: crop RGB | depth | canonical | parts | landmarks. */
+function asPreview(rgb: Uint8Array, r: Face, S: number) {
+  const n = S * S;
+  const canonical = new Float32Array(n * 3), depth = new Float32Array(n), mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    mask[i] = r.maps.mask[i];
+    if (!hasCanonical(mask[i])) continue;
+    depth[i] = r.maps.depth[i];
+    for (let k = 0; k < 3; k++) canonical[i * 3 + k] = r.maps.canonical[k * n + i];
+  }
+  const landmarks = new Float32Array(68 * 3);
+  for (let l = 0; l < 68; l++) {
+    landmarks[l * 3] = r.placement.cropX(r.landmarks[l * 3]);
+    landmarks[l * 3 + 1] = r.placement.cropY(r.landmarks[l * 3 + 1]);
+    landmarks[l * 3 + 2] = r.landmarks[l * 3 + 2];
+  }
+  return { width: S, height: S, rgb, depth, canonical, mask, landmarks, triangle: new Int32Array(n), barycentric: new Float32Array(n * 3) };
+}

@@ -39,15 +39,15 @@ export async function runReconstruct(run: ReconstructRun, events: ReconstructEve
   const { source, out, exports } = run;
   const engine = await FaceEngine.create({ modelPath: run.modelPath, landmarksCanonical: loadHeadAssets().landmarksTemplate });
   const S = engine.contract.cropSize;
-  const session = engine.openSession({ window: run.window });
   const K = defaultIntrinsics(source.width, source.height, run.fovDeg);
-  mkdirSync(out, { recursive: true });
-  if (exports.has('depth')) mkdirSync(join(out, 'depth'), { recursive: true });
-  if (exports.has('ply')) mkdirSync(join(out, 'ply'), { recursive: true });
   const results: FaceResult[] = [];
   const previewFrames: { rgb: Uint8Array; result: Face }[] = [];
   let stopped = false;
   try {
+    const session = engine.openSession({ window: run.window });
+    mkdirSync(out, { recursive: true });
+    if (exports.has('depth')) mkdirSync(join(out, 'depth'), { recursive: true });
+    if (exports.has('ply')) mkdirSync(join(out, 'ply'), { recursive: true });
     for await (const f of source.frames()) {
       if (shouldStop()) {
         stopped = true;

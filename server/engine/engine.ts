@@ -13,6 +13,7 @@ import { boxFromMask, FACE_REGION_DEFAULTS, smoothBox, wholeFrameBox, type FaceR
 import type { StepOutputs, StreamState } from './model/faceModel.js';
 import { InferenceClient } from './model/inferenceClient.js';
 import { CanonicalIndex } from './track/canonicalIndex.js';
+import { fitHeadPose, type RigidPose } from './track/headPose.js';
 
 /** Pinhole intrinsics of the frame, pixels (centres at integers). */
 export interface FrameIntrinsics {
@@ -74,6 +75,8 @@ export type FaceResult =
       /** [68*3] frame x, y, visible (1/0) */
       readonly landmarks: Float32Array;
       readonly points: readonly TrackedPoint[];
+      /** camera-from-head pose from the rigid points, null when too few are in view */
+      readonly pose: RigidPose | null;
       readonly modelMs: number;
     }
   | { readonly kind: 'noFace'; readonly frameId: number; readonly captureTimeMs?: number; readonly reason: 'notFound' | 'lost' };
@@ -95,6 +98,8 @@ export interface EngineOptions {
   readonly threads?: number;
   /** [68*3] canonical coordinates of the landmarks to find in every frame (facekit's, metres) */
   readonly landmarksCanonical: Float32Array;
+  /** [n*3] canonical coordinates of points that move rigidly with the head (facekit's rigid vertices) */
+  readonly rigidCanonical?: Float32Array;
 }
 
 export class FaceEngine {
@@ -104,10 +109,11 @@ export class FaceEngine {
   private constructor(
     private readonly client: InferenceClient,
     readonly landmarksCanonical: Float32Array,
+    readonly rigidCanonical: Float32Array,
   ) {}
 
   static async create(o: EngineOptions): Promise<FaceEngine> {
-    return new FaceEngine(await InferenceClient.create(o.modelPath, o.threads ?? 2), o.landmarksCanonical);
+    return new FaceEngine(await InferenceClient.create(o.modelPath, o.threads ?? 2), o.landmarksCanonical, o.rigidCanonical ?? new Float32Array(0));
   }
 
   get contract() {
@@ -120,7 +126,7 @@ export class FaceEngine {
     if (o.window !== undefined && !(Number.isInteger(o.window) && o.window >= 1 && o.window <= W)) {
       throw new InputError(`window must be an integer from 1 to ${W} (the model's window), got ${o.window}`);
     }
-    const s = new EngineSession(this.client, this.landmarksCanonical, o, () => this.sessions.delete(s));
+    const s = new EngineSession(this.client, this.landmarksCanonical, this.rigidCanonical, o, () => this.sessions.delete(s));
     this.sessions.add(s);
     return s;
   }
@@ -151,6 +157,7 @@ export class EngineSession {
   constructor(
     private readonly client: InferenceClient,
     private readonly landmarksCanonical: Float32Array,
+    private readonly rigidCanonical: Float32Array,
     private readonly options: SessionOptions,
     private readonly onClose: () => void,
   ) {
@@ -258,8 +265,25 @@ export class EngineSession {
       maps: { size: S, depth: out.depth, canonical: out.canonical, confidence: out.confidence, mask },
       landmarks,
       points,
+      pose: this.headPose(index, out, placement, K),
       modelMs: ms,
     };
+  }
+
+  /** Rigid points found by lookup, back-projected with the predicted depth, fitted robustly. */
+  private headPose(index: CanonicalIndex, out: StepOutputs, placement: CropPlacement, K: FrameIntrinsics): RigidPose | null {
+    const R = this.rigidCanonical;
+    const template: number[] = [], observed: number[] = [], weights: number[] = [];
+    for (let v = 0; v < R.length / 3; v++) {
+      const m = index.nearest(R[v * 3], R[v * 3 + 1], R[v * 3 + 2], 0.004);
+      if (!m) continue;
+      const S = placement.size, d = out.depth[m.pixel];
+      const fx = placement.frameX(m.pixel % S), fy = placement.frameY(Math.floor(m.pixel / S));
+      template.push(R[v * 3], R[v * 3 + 1], R[v * 3 + 2]);
+      observed.push(((fx - K.cx) / K.fx) * d, ((fy - K.cy) / K.fy) * d, d);
+      weights.push(out.confidence[m.pixel]);
+    }
+    return fitHeadPose(template, observed, weights);
   }
 
   /** Default points: a grid over the face skin of the first face frame. */

@@ -37,7 +37,9 @@ type Face = Extract<FaceResult, { kind: 'face' }>;
 
 export async function runReconstruct(run: ReconstructRun, events: ReconstructEvents, shouldStop: () => boolean) {
   const { source, out, exports } = run;
-  const engine = await FaceEngine.create({ modelPath: run.modelPath, landmarksCanonical: loadHeadAssets().landmarksTemplate });
+  const assets = loadHeadAssets();
+  const rigid = Float32Array.from(Array.from(assets.model.rigidVertices).flatMap((v) => [0, 1, 2].map((k) => assets.model.neutralM[v * 3 + k])));
+  const engine = await FaceEngine.create({ modelPath: run.modelPath, landmarksCanonical: assets.landmarksTemplate, rigidCanonical: rigid });
   const S = engine.contract.cropSize;
   const K = defaultIntrinsics(source.width, source.height, run.fovDeg);
   const results: FaceResult[] = [];
@@ -107,6 +109,10 @@ function writeSummaries(run: ReconstructRun, results: FaceResult[], S: number, K
       writeFileSync(join(out, 'mask.npy'), encodeNpy(mask, [T, S, S]));
     }
   }
+  writeFileSync(join(out, 'pose.json'), JSON.stringify(results.map((r) => ({
+    frame: r.frameId,
+    pose: faceAt(r) && r.pose ? { rotation: Array.from(r.pose.rotation, (x) => Math.round(x * 1e6) / 1e6), translation_m: Array.from(r.pose.translationM, (x) => Math.round(x * 1e5) / 1e5), rms_m: Math.round(r.pose.rmsM * 1e5) / 1e5 } : null,
+  }))));
   if (exports.has('tracks')) {
     const tracks = results.map((r) => ({ frame: r.frameId, points: faceAt(r) ? r.points.map((p) => ({ id: p.id, x: round2(p.x), y: round2(p.y), visibility: p.visibility })) : [] }));
     writeFileSync(join(out, 'tracks.json'), JSON.stringify(tracks));

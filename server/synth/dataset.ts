@@ -89,13 +89,14 @@ export async function runSynth(run: SynthRun, events: SynthEvents, shouldStop: (
   // load facekit before creating anything, so a missing facekit leaves no empty output folder behind
   const assets = loadHeadAssets();
   mkdirSync(run.out, { recursive: true });
+  const facekitSha256 = (JSON.parse(readFileSync(join(facekitDir(), 'facekit.json'), 'utf8')) as { sha256: string }).sha256;
 
   const writeManifest = () => {
     const manifest = {
       format: SYNTH_FORMAT,
       settings,
       complete: done.length === settings.sequences,
-      facekit: { dir_env: 'FACEKIT_DIR', sha256: JSON.parse(readFileSync(join(facekitDir(), 'facekit.json'), 'utf8')).sha256 },
+      facekit: { dir_env: 'FACEKIT_DIR', sha256: facekitSha256 },
       background_photos: photoDir(),
       files: {
         'rgb/NNNNNN.png': 'sRGB frames',

@@ -14,6 +14,7 @@ import type { StepOutputs, StreamState } from './model/faceModel.js';
 import { InferenceClient } from './model/inferenceClient.js';
 import { CanonicalIndex } from './track/canonicalIndex.js';
 import { fitHeadPose, type RigidPose } from './track/headPose.js';
+import type { FaceTemplate } from './faceTemplate.js';
 
 /** Pinhole intrinsics of the frame, pixels (centres at integers). */
 export interface FrameIntrinsics {
@@ -77,6 +78,10 @@ export type FaceResult =
       readonly points: readonly TrackedPoint[];
       /** camera-from-head pose from the rigid points, null when too few are in view */
       readonly pose: RigidPose | null;
+      /** [57] facekit expression weights fitted to the tracked template mesh; null without a pose */
+      readonly blendshapes: Float32Array | null;
+      /** [100] identity weights, fitted once over the first face frames; null until then */
+      readonly identity: Float32Array | null;
       readonly modelMs: number;
     }
   | { readonly kind: 'noFace'; readonly frameId: number; readonly captureTimeMs?: number; readonly reason: 'notFound' | 'lost' };
@@ -91,15 +96,18 @@ export interface SessionOptions {
   readonly minConfidence?: number;
   /** frames the model may attend to, 1..the model's window (default: all of it) */
   readonly window?: number;
+  /** fit blendshapes (and the identity) every frame (default true) */
+  readonly blendshapes?: boolean;
 }
+
+/** Face frames whose tracked meshes the identity is fitted to, once per session. */
+const IDENTITY_FRAMES = 5;
 
 export interface EngineOptions {
   readonly modelPath: string;
   readonly threads?: number;
-  /** [68*3] canonical coordinates of the landmarks to find in every frame (facekit's, metres) */
-  readonly landmarksCanonical: Float32Array;
-  /** [n*3] canonical coordinates of points that move rigidly with the head (facekit's rigid vertices) */
-  readonly rigidCanonical?: Float32Array;
+  /** landmarks, rigid points and blendshape rows from facekit (buildFaceTemplate) */
+  readonly template: FaceTemplate;
 }
 
 export class FaceEngine {
@@ -108,12 +116,11 @@ export class FaceEngine {
 
   private constructor(
     private readonly client: InferenceClient,
-    readonly landmarksCanonical: Float32Array,
-    readonly rigidCanonical: Float32Array,
+    readonly template: FaceTemplate,
   ) {}
 
   static async create(o: EngineOptions): Promise<FaceEngine> {
-    return new FaceEngine(await InferenceClient.create(o.modelPath, o.threads ?? 2), o.landmarksCanonical, o.rigidCanonical ?? new Float32Array(0));
+    return new FaceEngine(await InferenceClient.create(o.modelPath, o.threads ?? 2), o.template);
   }
 
   get contract() {
@@ -126,7 +133,7 @@ export class FaceEngine {
     if (o.window !== undefined && !(Number.isInteger(o.window) && o.window >= 1 && o.window <= W)) {
       throw new InputError(`window must be an integer from 1 to ${W} (the model's window), got ${o.window}`);
     }
-    const s = new EngineSession(this.client, this.landmarksCanonical, this.rigidCanonical, o, () => this.sessions.delete(s));
+    const s = new EngineSession(this.client, this.template, o, () => this.sessions.delete(s));
     this.sessions.add(s);
     return s;
   }
@@ -150,14 +157,16 @@ export class EngineSession {
   private state: StreamState;
   private readonly region: FaceRegionOptions;
   private seeds: PointSeed[] = [];
+  private identity: Float32Array | null = null;
+  private identityBase: Float32Array | null = null;
+  private identityFrames: { observed: Float32Array; seen: Uint8Array; expression: Float32Array }[] = [];
   private seeded = false;
   private closed = false;
   private busy = false;
 
   constructor(
     private readonly client: InferenceClient,
-    private readonly landmarksCanonical: Float32Array,
-    private readonly rigidCanonical: Float32Array,
+    private readonly template: FaceTemplate,
     private readonly options: SessionOptions,
     private readonly onClose: () => void,
   ) {
@@ -237,7 +246,7 @@ export class EngineSession {
     const index = CanonicalIndex.build(out.canonical, S, valid);
     const maxDist = this.options.maxLookupDistM ?? 0.01;
     const landmarks = new Float32Array(68 * 3);
-    const L = this.landmarksCanonical;
+    const L = this.template.landmarks;
     for (let l = 0; l < L.length / 3; l++) {
       const m = index.locate(L[l * 3], L[l * 3 + 1], L[l * 3 + 2], maxDist);
       landmarks[l * 3] = m ? placement.frameX(m.x) : NaN;
@@ -256,6 +265,7 @@ export class EngineSession {
         visibility: out.confidence[m.pixel] >= minConf ? 'visible' : 'lowConfidence',
       };
     });
+    const pose = this.headPose(index, out, placement, K);
     return {
       kind: 'face',
       ...base,
@@ -265,14 +275,47 @@ export class EngineSession {
       maps: { size: S, depth: out.depth, canonical: out.canonical, confidence: out.confidence, mask },
       landmarks,
       points,
-      pose: this.headPose(index, out, placement, K),
+      pose,
+      blendshapes: pose && this.options.blendshapes !== false ? this.fitBlendshapes(index, out, placement, K, pose) : null,
+      identity: this.identity,
       modelMs: ms,
     };
   }
 
+  /**
+   * The tracked template mesh (fit vertices found by lookup, lifted with depth, brought into the head frame by
+   * the pose) explained by blendshapes; the identity is fitted once from the first IDENTITY_FRAMES frames.
+   */
+  private fitBlendshapes(index: CanonicalIndex, out: StepOutputs, placement: CropPlacement, K: FrameIntrinsics, pose: RigidPose): Float32Array {
+    const fitter = this.template.fitter;
+    const T = fitter.template, n = fitter.vertices.length, S = placement.size;
+    const observed = new Float32Array(n * 3), seen = new Uint8Array(n);
+    const R = pose.rotation, t = pose.translationM;
+    for (let i = 0; i < n; i++) {
+      const m = index.locate(T[i * 3], T[i * 3 + 1], T[i * 3 + 2], 0.003);
+      if (!m) continue;
+      const d = out.depth[m.pixel];
+      const fx = placement.frameX(m.x), fy = placement.frameY(m.y);
+      const c = [((fx - K.cx) / K.fx) * d - t[0], ((fy - K.cy) / K.fy) * d - t[1], d - t[2]];
+      // head frame: R^T (p - t)
+      for (let k = 0; k < 3; k++) observed[i * 3 + k] = R[k] * c[0] + R[3 + k] * c[1] + R[6 + k] * c[2];
+      seen[i] = 1;
+    }
+    const weights = fitter.fitExpression(observed, seen, this.identityBase ?? fitter.template);
+    if (!this.identity) {
+      this.identityFrames.push({ observed, seen, expression: weights });
+      if (this.identityFrames.length >= IDENTITY_FRAMES) {
+        this.identity = fitter.fitIdentity(this.identityFrames);
+        this.identityBase = fitter.identityBase(this.identity);
+        this.identityFrames = [];
+      }
+    }
+    return weights;
+  }
+
   /** Rigid points found by lookup, back-projected with the predicted depth, fitted robustly. */
   private headPose(index: CanonicalIndex, out: StepOutputs, placement: CropPlacement, K: FrameIntrinsics): RigidPose | null {
-    const R = this.rigidCanonical;
+    const R = this.template.rigid;
     const template: number[] = [], observed: number[] = [], weights: number[] = [];
     for (let v = 0; v < R.length / 3; v++) {
       const m = index.nearest(R[v * 3], R[v * 3 + 1], R[v * 3 + 2], 0.004);

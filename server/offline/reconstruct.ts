@@ -10,7 +10,8 @@ import { encodeNpy } from '../../shared/io/npy.js';
 import { hasCanonical } from '../../shared/parts.js';
 import { FaceEngine, defaultIntrinsics, type FaceResult } from '../engine/engine.js';
 import { pointCloud } from '../engine/pointCloud.js';
-import { loadHeadAssets } from '../synth/headAssets.js';
+import { loadFacekit } from '../../shared/facekit/loadFacekit.js';
+import { buildFaceTemplate } from '../engine/faceTemplate.js';
 import { renderPreview } from '../synth/preview.js';
 import { pngBytes } from '../synth/sequenceWriter.js';
 import { depthPng16 } from './exporters/png16.js';
@@ -37,9 +38,7 @@ type Face = Extract<FaceResult, { kind: 'face' }>;
 
 export async function runReconstruct(run: ReconstructRun, events: ReconstructEvents, shouldStop: () => boolean) {
   const { source, out, exports } = run;
-  const assets = loadHeadAssets();
-  const rigid = Float32Array.from(Array.from(assets.model.rigidVertices).flatMap((v) => [0, 1, 2].map((k) => assets.model.neutralM[v * 3 + k])));
-  const engine = await FaceEngine.create({ modelPath: run.modelPath, landmarksCanonical: assets.landmarksTemplate, rigidCanonical: rigid });
+  const engine = await FaceEngine.create({ modelPath: run.modelPath, template: buildFaceTemplate(loadFacekit()) });
   const S = engine.contract.cropSize;
   const K = defaultIntrinsics(source.width, source.height, run.fovDeg);
   const results: FaceResult[] = [];
@@ -109,8 +108,11 @@ function writeSummaries(run: ReconstructRun, results: FaceResult[], S: number, K
       writeFileSync(join(out, 'mask.npy'), encodeNpy(mask, [T, S, S]));
     }
   }
+  const identity = [...results].reverse().find((r): r is Face => faceAt(r) && r.identity !== null)?.identity ?? null;
+  writeFileSync(join(out, 'identity.json'), JSON.stringify({ identity_weights: identity ? Array.from(identity, (x) => Math.round(x * 1e4) / 1e4) : null }));
   writeFileSync(join(out, 'pose.json'), JSON.stringify(results.map((r) => ({
     frame: r.frameId,
+    blendshapes: faceAt(r) && r.blendshapes ? Array.from(r.blendshapes, (x) => Math.round(x * 1e4) / 1e4) : null,
     pose: faceAt(r) && r.pose ? { rotation: Array.from(r.pose.rotation, (x) => Math.round(x * 1e6) / 1e6), translation_m: Array.from(r.pose.translationM, (x) => Math.round(x * 1e5) / 1e5), rms_m: Math.round(r.pose.rmsM * 1e5) / 1e5 } : null,
   }))));
   if (exports.has('tracks')) {

@@ -117,9 +117,10 @@ export class BlendshapeFitter {
 
   /**
    * Identity weights from several frames (each with its observed vertices, visibility and current expression
-   * weights): ridge least squares, lambda in metres² per squared standard deviation.
+   * weights): ridge least squares (the N(0, 1) prior of the modes against about 1-2 mm of noise per
+   * coordinate: lambda in metres² per squared standard deviation), clipped to ±3 standard deviations.
    */
-  fitIdentity(frames: { observed: ArrayLike<number>; seen: Uint8Array; expression: ArrayLike<number> }[], lambda = 1e-6): Float32Array {
+  fitIdentity(frames: { observed: ArrayLike<number>; seen: Uint8Array; expression: ArrayLike<number> }[], lambda = 2e-5): Float32Array {
     const I = this.identityCount;
     const G = new Float64Array(I * I), h = new Float64Array(I);
     for (const f of frames) {
@@ -147,7 +148,8 @@ export class BlendshapeFitter {
       }
     }
     for (let a = 0; a < I; a++) G[a * I + a] += lambda;
-    return Float32Array.from(solveSpd(G, h, I));
+    // identity weights are standard deviations of facekit's PCA modes: beyond 3 is not a human face
+    return Float32Array.from(solveSpd(G, h, I), (x) => Math.max(-3, Math.min(3, x)));
   }
 }
 

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { parseFlags } from '../server/cli/args.js';
 import { FaceModel, type StepOutputs, type StreamState } from '../server/engine/model/faceModel.js';
+import { argmaxParts } from '../server/engine/engine.js';
 import { CanonicalIndex } from '../server/engine/track/canonicalIndex.js';
 import { mat3Vec } from '../server/synth/camera.js';
 import { loadHeadAssets } from '../server/synth/headAssets.js';
@@ -80,20 +81,6 @@ function toChw(rgb: Uint8Array, S: number): Float32Array {
   return out;
 }
 
-/** argmax of the part logits per pixel */
-function partsMask(out: StepOutputs, S: number, P: number): Uint8Array {
-  const m = new Uint8Array(S * S);
-  for (let i = 0; i < S * S; i++) {
-    let best = 0, bv = -Infinity;
-    for (let p = 0; p < P; p++) {
-      const v = out.parts[p * S * S + i];
-      if (v > bv) (bv = v), (best = p);
-    }
-    m[i] = best;
-  }
-  return m;
-}
-
 /** The engine's canonical lookup over the predicted map, restricted to predicted template-surface pixels. */
 function indexOf(out: StepOutputs, mask: Uint8Array, S: number): CanonicalIndex {
   return CanonicalIndex.build(out.canonical, S, Uint8Array.from(mask, (m) => (hasCanonical(m) ? 1 : 0)));
@@ -118,7 +105,7 @@ async function accuracy(model: FaceModel, seqs: SynthSequence[], window: 1 | 8) 
     for (let t = 0; t < seq.frames; t++) {
       if (window === 1 || seq.camera.cuts.includes(t)) FaceModel.reset(state);
       const out = await model.step(toChw(seq.rgb(t), S), seq.camera.fx, state);
-      const pm = partsMask(out, S, P);
+      const pm = argmaxParts(out, S, P).mask;
       const o = t * S * S;
       let sumRel = 0, sumC = 0, n = 0;
       for (let i = 0; i < S * S; i++) {
@@ -216,7 +203,7 @@ async function tracking(model: FaceModel, seqs: SynthSequence[]) {
     for (let t = 0; t < seq.frames; t++) {
       const rgb = seq.rgb(t);
       const out = await model.step(toChw(rgb, S), seq.camera.fx, state);
-      const pm = partsMask(out, S, P);
+      const pm = argmaxParts(out, S, P).mask;
       if (t === 0) targets = seeds.map((s) => [0, 1, 2].map((k) => out.canonical[k * S * S + s.y * S + s.x]));
       else {
         const pyr = pyramid(grayFromRgb(rgb, S, S), 3);

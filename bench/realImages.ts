@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { parseFlags } from '../server/cli/args.js';
+import { argmaxParts } from '../server/engine/engine.js';
 import { FaceModel, type StepOutputs } from '../server/engine/model/faceModel.js';
 import { CANONICAL_NORMALIZATION } from '../shared/canonical.js';
 import { hasCanonical } from '../shared/parts.js';
@@ -83,12 +84,7 @@ const PART_COLORS = [[20, 20, 20], [230, 180, 140], [170, 120, 90], [80, 160, 25
 
 function panels(rgb: Uint8Array, out: StepOutputs, S: number, P: number): Uint8Array[] {
   const n = S * S;
-  const mask = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let p = 1; p < P; p++) if (out.parts[p * n + i] > out.parts[best * n + i]) best = p;
-    mask[i] = best;
-  }
+  const { mask } = argmaxParts(out, S, P);
   const m = new Uint8Array(n * 3), d = new Uint8Array(n * 3), c = new Uint8Array(n * 3);
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < n; i++) if (hasCanonical(mask[i])) (lo = Math.min(lo, out.depth[i])), (hi = Math.max(hi, out.depth[i]));

@@ -9,7 +9,7 @@
 import { InputError, InvalidStateError } from '../../shared/errors.js';
 import { hasCanonical, PartId } from '../../shared/parts.js';
 import { CropPlacement, cropToModelInput, type CropBox, type FramePixels } from './crop.js';
-import { boxFromMask, FACE_REGION_DEFAULTS, smoothBox, wholeFrameBox, type FaceRegionOptions } from './faceRegion.js';
+import { boxFromMask, FACE_REGION_DEFAULTS, faceCertainty, smoothBox, wholeFrameBox, type FaceRegionOptions } from './faceRegion.js';
 import type { StepOutputs, StreamState } from './model/faceModel.js';
 import { InferenceClient } from './model/inferenceClient.js';
 import { CanonicalIndex } from './track/canonicalIndex.js';
@@ -207,7 +207,8 @@ export class EngineSession {
     const S = placement.size;
     const t0 = performance.now();
     const out = await this.client.run(cropToModelInput(pixels, placement), placement.focalPx(K.fx), state);
-    return { out, mask: argmaxParts(out, S, this.client.contract.partNames.length), ms: performance.now() - t0 };
+    const { mask, margin } = argmaxParts(out, S, this.client.contract.partNames.length);
+    return { out, mask, certainty: faceCertainty(mask, margin), ms: performance.now() - t0 };
   }
 
   private async step(frame: DecodedFrame): Promise<FaceResult> {
@@ -223,17 +224,17 @@ export class EngineSession {
       // detection: the model on the whole (letterboxed) frame, with no history
       const whole = new CropPlacement(wholeFrameBox(W, H), S);
       const found = await this.runModel(frame.pixels, whole, K, this.client.createState());
-      const box = boxFromMask(found.mask, whole, { ...this.region, minFacePixels: Math.max(24, this.region.minFacePixels / 2) });
+      const box = found.certainty >= this.region.detectCertainty ? boxFromMask(found.mask, whole, { ...this.region, minFacePixels: Math.max(24, this.region.minFacePixels / 2) }) : null;
       if (!box) return { kind: 'noFace', ...base, reason: 'notFound' };
       this.box = box;
       this.resetWindow();
     }
     const placement = new CropPlacement(this.box, S);
-    const { out, mask, ms } = await this.runModel(frame.pixels, placement, K, this.state);
+    const { out, mask, certainty, ms } = await this.runModel(frame.pixels, placement, K, this.state);
     // a shorter window: forget the cached frames beyond it (the graph's cost does not change)
     const window = this.options.window ?? this.client.contract.window;
     this.state.cacheValid.fill(0, 0, Math.max(0, this.client.contract.window - window));
-    const next = boxFromMask(mask, placement, this.region);
+    const next = certainty >= this.region.trackCertainty ? boxFromMask(mask, placement, this.region) : null;
     if (!next) {
       this.box = null;
       this.resetWindow();
@@ -344,16 +345,19 @@ export class EngineSession {
   }
 }
 
-export function argmaxParts(out: StepOutputs, S: number, P: number): Uint8Array {
+/** The part mask (argmax of the logits) and, per pixel, the margin between the best and second-best logit. */
+export function argmaxParts(out: StepOutputs, S: number, P: number): { mask: Uint8Array; margin: Float32Array } {
   const n = S * S;
-  const mask = new Uint8Array(n);
+  const mask = new Uint8Array(n), margin = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    let best = 0, bv = out.parts[i];
+    let best = 0, bv = out.parts[i], second = -Infinity;
     for (let p = 1; p < P; p++) {
       const v = out.parts[p * n + i];
-      if (v > bv) (bv = v), (best = p);
+      if (v > bv) (second = bv), (bv = v), (best = p);
+      else if (v > second) second = v;
     }
     mask[i] = best;
+    margin[i] = bv - second;
   }
-  return mask;
+  return { mask, margin };
 }

@@ -1,0 +1,82 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseNpy } from '../../shared/io/npy.js';
+import { projectRoot } from '../../shared/projectRoot.js';
+import { readDepthPng16 } from '../offline/exporters/png16.js';
+
+const MAIN = join(projectRoot(), 'build', 'server', 'cli', 'main.js');
+const facelive = (args: string[]) => {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+t.test('facelive reconstruct of a generator video writes every export, readable by independent readers', async (t) => {
+  const src = mkdtempSync(join(tmpdir(), 'rc-src-'));
+  t.equal(facelive(['synth', '--out', src, '--frames', '12', '--size', '192', '--seed', '8', '--split', 'test', '--quiet']).code, 0);
+  const out = join(mkdtempSync(join(tmpdir(), 'rc-out-')), 'result');
+  const r = facelive(['reconstruct', '--input', join(src, 'seq_0000', 'video.y4m'), '--out', out, '--quiet']);
+  t.equal(r.code, 0, r.stderr);
+  const crops = JSON.parse(readFileSync(join(out, 'crops.json'), 'utf8'));
+  t.equal(crops.frames.length, 12, 'one entry per frame');
+  const faces = crops.frames.filter((f: { face: boolean }) => f.face).length;
+  t.ok(faces >= 6, `${faces} frames with a face`);
+  // depth: the 16-bit PNGs hold the same millimetres as depth.npy
+  const depth = parseNpy(readFileSync(join(out, 'depth.npy')));
+  const [T, S] = depth.shape;
+  t.same(depth.shape, [12, S, S]);
+  const firstFace = crops.frames.findIndex((f: { face: boolean }) => f.face);
+  const png = readDepthPng16(readFileSync(join(out, 'depth', `${String(firstFace).padStart(6, '0')}.png`)));
+  let worst = 0;
+  for (let i = 0; i < S * S; i++) worst = Math.max(worst, Math.abs(png.mm[i] - Math.round((depth.data as Float32Array)[firstFace * S * S + i] * 1000)));
+  t.equal(worst, 0, 'PNG16 millimetres match depth.npy');
+  // numpy reads the arrays
+  const py = spawnSync('/usr/bin/python3', ['-c', `import numpy as np, sys; d = sys.argv[1]
+print(np.load(d + '/canonical.npy').shape, np.load(d + '/confidence.npy').dtype, np.load(d + '/mask.npy').dtype)`, out], { encoding: 'utf8' });
+  t.equal(py.stdout.trim(), `(${T}, ${S}, ${S}, 3) float32 uint8`, py.stderr);
+  // PLY: a valid header whose vertex count matches the body
+  const plyName = readdirSync(join(out, 'ply'))[0];
+  const ply = readFileSync(join(out, 'ply', plyName));
+  const headerEnd = ply.indexOf('end_header\n') + 'end_header\n'.length;
+  const header = ply.subarray(0, headerEnd).toString('ascii');
+  const n = Number(/element vertex (\d+)/.exec(header)?.[1]);
+  t.match(header, /^ply\nformat binary_little_endian 1.0/);
+  t.equal(ply.length - headerEnd, n * 27, `${n} vertices of 27 bytes`);
+  const z = ply.readFloatLE(headerEnd + 8);
+  t.ok(z > 0.1 && z < 3, `first point at z = ${z.toFixed(3)} m`);
+  // tracks and landmarks
+  const tracks = JSON.parse(readFileSync(join(out, 'tracks.json'), 'utf8'));
+  t.equal(tracks.length, 12);
+  t.ok(tracks.some((f: { points: unknown[] }) => f.points.length > 10), 'points seeded and tracked');
+  t.match(readFileSync(join(out, 'landmarks.csv'), 'utf8'), /^frame,landmark,x,y,visible\n/);
+  t.ok(readdirSync(out).includes('preview.png'));
+});
+
+t.test('facelive reconstruct with bad inputs gives one clear message and a non-zero exit', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rc-bad-'));
+  writeFileSync(join(dir, 'broken.jpg'), 'not a jpeg');
+  writeFileSync(join(dir, 'notes.txt'), 'not a video');
+  const grey = join(dir, 'grey');
+  spawnSync('mkdir', [grey]);
+  const { PNG } = await import('pngjs');
+  const png = new PNG({ width: 64, height: 48 });
+  png.data.fill(128);
+  writeFileSync(join(grey, 'a.png'), PNG.sync.write(png));
+  const cases: [string[], number, RegExp][] = [
+    [['reconstruct', '--out', dir], 2, /--input is required/],
+    [['reconstruct', '--input', join(dir, 'missing.mp4'), '--out', join(dir, 'o1')], 1, /no such file or folder/],
+    [['reconstruct', '--input', join(dir, 'broken.jpg'), '--out', join(dir, 'o2')], 1, /not a readable JPG image/],
+    [['reconstruct', '--input', join(dir, 'notes.txt'), '--out', join(dir, 'o3')], 1, /not a video ffmpeg can read/],
+    [['reconstruct', '--input', grey, '--out', join(dir, 'o4')], 1, /no face found in any of the 1 frames/],
+    [['reconstruct', '--input', grey, '--out', join(dir, 'o5'), '--export', 'depth,mesh'], 2, /--export: unknown "mesh"/],
+    [['reconstruct', '--input', grey, '--out', join(dir, 'o6'), '--window', '9'], 1, /window must be an integer from 1 to 8/],
+  ];
+  for (const [args, code, message] of cases) {
+    const r = facelive(args);
+    t.equal(r.code, code, `${args.slice(1).join(' ')} → exit ${code}`);
+    t.match(r.stderr, message);
+    t.notMatch(r.stderr, /internal error/);
+  }
+});

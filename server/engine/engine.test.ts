@@ -1,0 +1,58 @@
+import t from 'tap';
+import { join } from 'node:path';
+import { projectRoot } from '../../shared/projectRoot.js';
+import { loadHeadAssets } from '../synth/headAssets.js';
+import { renderScene } from '../synth/testScenes.js';
+import { planSequence, SequenceRenderer } from '../synth/sequence.js';
+import { FaceEngine, type FaceResult } from './engine.js';
+import { buildFaceTemplate } from './faceTemplate.js';
+
+const MODEL = join(projectRoot(), 'models', 'facestream-small.onnx');
+const assets = loadHeadAssets();
+
+async function engine() {
+  return FaceEngine.create({ modelPath: MODEL, threads: 1, template: buildFaceTemplate(assets.model) });
+}
+
+t.test('EngineSession.process() on a synthetic test sequence finds the face and its landmarks in frame pixels', async (t) => {
+  const e = await engine();
+  const s = e.openSession();
+  const plan = planSequence({ seed: 41, split: 'test', index: 0, frames: 12, size: 256, fps: 30 });
+  const r = new SequenceRenderer(plan, assets);
+  const K = plan.intrinsics;
+  const errors: number[] = [];
+  let faces = 0;
+  for (let f = 0; f < plan.spec.frames; f++) {
+    const fr = r.render(f);
+    const res: FaceResult = await s.process({ frameId: f, pixels: { format: 'rgb', width: 256, height: 256, data: fr.rgb }, intrinsics: K });
+    t.equal(res.frameId, f);
+    if (res.kind !== 'face') continue;
+    faces++;
+    t.ok(res.maps.depth.length === res.maps.size ** 2, 'maps on the crop grid');
+    for (let l = 0; l < 68; l++) {
+      if (!res.landmarks[l * 3 + 2] || !fr.landmarks[l * 3 + 2]) continue;
+      errors.push(Math.hypot(res.landmarks[l * 3] - fr.landmarks[l * 3], res.landmarks[l * 3 + 1] - fr.landmarks[l * 3 + 1]));
+    }
+  }
+  errors.sort((a, b) => a - b);
+  t.ok(faces >= 10, `${faces} of 12 frames with a face`);
+  const median = errors[errors.length >> 1];
+  t.ok(median < 6, `median landmark error ${median?.toFixed(2)} px at 256x256 (${errors.length} landmarks)`);
+  await e.close();
+});
+
+t.test('EngineSession.process() of a frame with no face says so instead of throwing, and loses a tracked face', async (t) => {
+  const e = await engine();
+  const s = e.openSession();
+  const grey = { format: 'rgb' as const, width: 160, height: 120, data: new Uint8Array(160 * 120 * 3).fill(128) };
+  const r1 = await s.process({ frameId: 1, pixels: grey });
+  t.same({ kind: r1.kind, reason: r1.kind === 'noFace' ? r1.reason : null }, { kind: 'noFace', reason: 'notFound' });
+  const face = renderScene({ size: 160, identity: 6, distanceM: 0.6 }).frame;
+  const r2 = await s.process({ frameId: 2, pixels: { format: 'rgb', width: 160, height: 160, data: face.rgb } });
+  t.equal(r2.kind, 'face', 'a face is found');
+  const greySquare = { format: 'rgb' as const, width: 160, height: 160, data: new Uint8Array(160 * 160 * 3).fill(128) };
+  const r3 = await s.process({ frameId: 3, pixels: greySquare });
+  t.same({ kind: r3.kind, reason: r3.kind === 'noFace' ? r3.reason : null }, { kind: 'noFace', reason: 'lost' }, 'then lost');
+  await e.close();
+  await t.rejects(s.process({ frameId: 2, pixels: grey }), { name: 'InvalidStateError' }, 'closing the engine closed its session');
+});

@@ -61,3 +61,25 @@ export function formatSeconds(s: number): string {
   const m = Math.floor(s / 60);
   return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
 }
+
+/**
+ * Ctrl-C (and SIGTERM) for long runs: the first asks the run to stop after its current frame, the second quits
+ * at once. Returns the flag to poll and a function that removes the handlers.
+ */
+export function stopOnSignal(progress: Progress): { readonly requested: () => boolean; readonly dispose: () => void } {
+  let stop = false;
+  const onSignal = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    progress.log('stopping after the current frame (Ctrl-C again to quit at once)...');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    requested: () => stop,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

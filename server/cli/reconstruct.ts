@@ -6,7 +6,7 @@ import { projectRoot } from '../../shared/projectRoot.js';
 import { openFrameSource } from '../offline/frameSource.js';
 import { EXPORTS, runReconstruct, type ExportName } from '../offline/reconstruct.js';
 import { intFlag, parseFlags } from './args.js';
-import { Progress } from './progress.js';
+import { Progress, stopOnSignal } from './progress.js';
 
 export const RECONSTRUCT_USAGE = `Usage: facelive reconstruct --input <video|folder|image> --out DIR [--model FILE] [--fov DEG]
                             [--window W] [--export ${EXPORTS.join(',')}] [--quiet]
@@ -54,24 +54,18 @@ export async function reconstructCommand(argv: string[]): Promise<number> {
   const a = parseReconstructArgs(argv);
   const source = openFrameSource(a.input);
   const progress = new Progress('reconstruct', process.stderr, a.quiet);
-  let stop = false;
-  const onSignal = () => {
-    if (stop) process.exit(130);
-    stop = true;
-    progress.log('stopping after the current frame (Ctrl-C again to quit at once)...');
-  };
-  process.on('SIGINT', onSignal);
+  const stop = stopOnSignal(progress);
   try {
     if (source.frameCount) progress.start(source.frameCount);
     const r = await runReconstruct(
       { source, out: a.out, modelPath: a.model, fovDeg: a.fovDeg, window: a.window, exports: a.exports },
       { frame: () => progress.tick() },
-      () => stop,
+      stop.requested,
     );
     progress.finish();
     if (!a.quiet) process.stdout.write(`done: ${r.faces} of ${r.frames} frames with a face, written to ${a.out}\n`);
     return r.stopped ? 130 : 0;
   } finally {
-    process.off('SIGINT', onSignal);
+    stop.dispose();
   }
 }

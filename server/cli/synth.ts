@@ -4,7 +4,7 @@ import { UsageError } from '../../shared/errors.js';
 import { runSynth, type SynthRun } from '../synth/dataset.js';
 import { SPLITS } from '../synth/splits.js';
 import { choiceFlag, intFlag, parseFlags } from './args.js';
-import { Progress } from './progress.js';
+import { Progress, stopOnSignal } from './progress.js';
 
 export const SYNTH_USAGE = `Usage: facelive synth --out DIR [--sequences N] [--frames T] [--size S] [--seed K]
                       [--split train|val|test] [--fps F] [--raster] [--preview] [--quiet]
@@ -57,14 +57,7 @@ export async function synthCommand(argv: string[], quietDefault = false): Promis
   const run = parseSynthArgs(argv);
   const quiet = quietDefault || argv.includes('--quiet');
   const progress = new Progress('synth', process.stderr, quiet);
-  let stopRequested = false;
-  const onSignal = () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    progress.log('stopping after the current frame (Ctrl-C again to quit at once)...');
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = stopOnSignal(progress);
   try {
     const result = await runSynth(
       run,
@@ -76,7 +69,7 @@ export async function synthCommand(argv: string[], quietDefault = false): Promis
         frame: () => progress.tick(),
         sequenceDone: (name) => progress.log(`wrote ${name}`),
       },
-      () => stopRequested,
+      stop.requested,
     );
     progress.finish();
     if (result.interrupted) {
@@ -88,7 +81,6 @@ export async function synthCommand(argv: string[], quietDefault = false): Promis
     }
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }

@@ -13,6 +13,7 @@ import { loadHeadAssets } from './headAssets.js';
 import { sampleLighting } from './lighting.js';
 import { occluderMesh } from './occluder.js';
 import { Rng } from './random.js';
+import { hasCanonical } from '../../shared/parts.js';
 import { identityWeights } from './sequence.js';
 
 export interface SceneOptions {
@@ -79,4 +80,15 @@ export function renderScene(o: SceneOptions = {}): Scene {
     noise: new Rng(`scene-noise:${o.noiseSeed ?? o.seed ?? 'default'}`),
   });
   return { frame, intrinsics: K, pose, meshHead: assets.evaluator.evaluate(identityBase, expression) };
+}
+
+/** A rendered frame's ground-truth canonical map in the model's layout ([3*S*S], channels first) and its validity. */
+export function groundTruthCanonical(frame: SynthFrame): { chw: Float32Array; valid: Uint8Array } {
+  const n = frame.width * frame.height;
+  const chw = new Float32Array(3 * n), valid = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    valid[i] = hasCanonical(frame.mask[i]) ? 1 : 0;
+    for (let k = 0; k < 3; k++) chw[k * n + i] = frame.canonical[i * 3 + k];
+  }
+  return { chw, valid };
 }

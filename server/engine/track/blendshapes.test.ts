@@ -1,10 +1,9 @@
 import t from 'tap';
-import { hasCanonical } from '../../../shared/parts.js';
 import { mat3Transpose, mat3Vec } from '../../synth/camera.js';
 import { EXPRESSION_NAMES } from '../../synth/expressionTimeline.js';
 import { loadHeadAssets } from '../../synth/headAssets.js';
 import { identityWeights } from '../../synth/sequence.js';
-import { renderScene } from '../../synth/testScenes.js';
+import { groundTruthCanonical, renderScene } from '../../synth/testScenes.js';
 import { BlendshapeFitter } from './blendshapes.js';
 import { CanonicalIndex } from './canonicalIndex.js';
 
@@ -17,11 +16,7 @@ const fitter = new BlendshapeFitter(assets.model, Int32Array.from(rendered));
 function trackedMesh(options: Parameters<typeof renderScene>[0]) {
   const s = renderScene({ size: 192, distanceM: 0.4, ...options });
   const f = s.frame, S = 192, n = S * S;
-  const chw = new Float32Array(3 * n), valid = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    valid[i] = hasCanonical(f.mask[i]) ? 1 : 0;
-    for (let k = 0; k < 3; k++) chw[k * n + i] = f.canonical[i * 3 + k];
-  }
+  const { chw, valid } = groundTruthCanonical(f);
   const index = CanonicalIndex.build(chw, S, valid);
   const Rt = mat3Transpose(s.pose.rotation), K = s.intrinsics;
   const observed = new Float32Array(fitter.template.length), seen = new Uint8Array(rendered.length);

@@ -1,19 +1,14 @@
 import t from 'tap';
-import { hasCanonical } from '../../../shared/parts.js';
 import { loadHeadAssets } from '../../synth/headAssets.js';
 import { Rng } from '../../synth/random.js';
-import { renderScene } from '../../synth/testScenes.js';
+import { groundTruthCanonical, renderScene } from '../../synth/testScenes.js';
 import { CanonicalIndex } from './canonicalIndex.js';
 
 /** A rendered frame's ground-truth canonical map, channels first, and its validity. */
 function groundTruthMap(yawDeg: number) {
   const s = renderScene({ size: 128, identity: 9, yawDeg });
   const f = s.frame, n = 128 * 128;
-  const chw = new Float32Array(3 * n), valid = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    valid[i] = hasCanonical(f.mask[i]) ? 1 : 0;
-    for (let k = 0; k < 3; k++) chw[k * n + i] = f.canonical[i * 3 + k];
-  }
+  const { chw, valid } = groundTruthCanonical(f);
   return { chw, valid, frame: f };
 }
 

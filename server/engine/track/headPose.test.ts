@@ -1,8 +1,7 @@
 import t from 'tap';
-import { hasCanonical } from '../../../shared/parts.js';
 import { loadHeadAssets } from '../../synth/headAssets.js';
 import { Rng } from '../../synth/random.js';
-import { renderScene } from '../../synth/testScenes.js';
+import { groundTruthCanonical, renderScene } from '../../synth/testScenes.js';
 import { CanonicalIndex } from './canonicalIndex.js';
 import { absoluteOrientation, fitHeadPose, rotationAngleDeg } from './headPose.js';
 
@@ -12,11 +11,7 @@ const assets = loadHeadAssets();
 function correspondences(options: Parameters<typeof renderScene>[0]) {
   const s = renderScene({ size: 160, ...options });
   const f = s.frame, S = 160, n = S * S;
-  const chw = new Float32Array(3 * n), valid = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    valid[i] = hasCanonical(f.mask[i]) ? 1 : 0;
-    for (let k = 0; k < 3; k++) chw[k * n + i] = f.canonical[i * 3 + k];
-  }
+  const { chw, valid } = groundTruthCanonical(f);
   const index = CanonicalIndex.build(chw, S, valid);
   const template: number[] = [], observed: number[] = [];
   const P = assets.model.neutralM, K = s.intrinsics;

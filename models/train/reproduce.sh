@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Reproduces the shipped model models/facestream-small.onnx from nothing but facekit: renders the data,
 # trains (resumable: run again to continue), exports the ONNX file and its parity fixtures.
-# Time on a 2-core machine: ~5 min of rendering, then the training budget below (85 min), then ~1 min.
+# Time on a 2-core machine: ~5 min of rendering, then the training budget below (110 min), then ~1 min.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-MINUTES="${MINUTES:-85}"
-STEPS="${STEPS:-5500}"
+MINUTES="${MINUTES:-110}"
+STEPS="${STEPS:-8500}"
 synth() { node build/server/cli/main.js synth --quiet "$@"; }
 synth --out data/synth128/train --sequences 400 --frames 24 --size 128 --seed 100 --split train
 synth --out data/synth128/val --sequences 24 --frames 24 --size 128 --seed 200 --split val

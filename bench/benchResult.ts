@@ -20,9 +20,12 @@ function commit(): string {
 }
 
 export function saveBenchResult(name: string, args: unknown, results: unknown): string {
-  const dir = join(projectRoot(), 'bench', 'results');
+  // paths inside the project are recorded relative to it: the results are committed and read elsewhere
+  const root = projectRoot();
+  const portableArgs = JSON.parse(JSON.stringify(args ?? null).split(`${root}/`).join(''));
+  const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.json`);
-  writeFileSync(path, JSON.stringify({ name, date: new Date().toISOString(), commit: commit(), machine: machine(), args, results }, null, 1) + '\n');
+  writeFileSync(path, JSON.stringify({ name, date: new Date().toISOString(), commit: commit(), machine: machine(), args: portableArgs, results }, null, 1) + '\n');
   return path;
 }

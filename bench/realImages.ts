@@ -19,6 +19,7 @@ import { FaceModel, type StepOutputs } from '../server/engine/model/faceModel.js
 import { CANONICAL_NORMALIZATION } from '../shared/canonical.js';
 import { hasCanonical } from '../shared/parts.js';
 import { projectRoot } from '../shared/projectRoot.js';
+import { MASK_COLORS } from '../server/synth/preview.js';
 
 interface Source {
   readonly label: string;
@@ -80,7 +81,6 @@ function crop(img: Rgb, [x0, y0, side]: [number, number, number], S: number): { 
   return { chw, rgb };
 }
 
-const PART_COLORS = [[20, 20, 20], [230, 180, 140], [170, 120, 90], [80, 160, 255], [200, 40, 60], [250, 250, 250], [120, 70, 20], [60, 200, 80]];
 
 function panels(rgb: Uint8Array, out: StepOutputs, S: number, P: number): Uint8Array[] {
   const n = S * S;
@@ -89,7 +89,7 @@ function panels(rgb: Uint8Array, out: StepOutputs, S: number, P: number): Uint8A
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < n; i++) if (hasCanonical(mask[i])) (lo = Math.min(lo, out.depth[i])), (hi = Math.max(hi, out.depth[i]));
   for (let i = 0; i < n; i++) {
-    m.set(PART_COLORS[mask[i]], i * 3);
+    m.set(MASK_COLORS[mask[i]], i * 3);
     if (!hasCanonical(mask[i])) continue;
     const t = (out.depth[i] - lo) / Math.max(1e-6, hi - lo);
     d.set([Math.round(255 * (1 - t)), Math.round(120 + 80 * (1 - Math.abs(2 * t - 1))), Math.round(255 * t)], i * 3);

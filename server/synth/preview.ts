@@ -7,7 +7,8 @@ import { PNG } from 'pngjs';
 import { CANONICAL_NORMALIZATION } from '../../shared/canonical.js';
 import type { SynthFrame } from './frameRenderer.js';
 
-const MASK_COLORS: [number, number, number][] = [
+/** Colour of each part id in pictures (preview, real-image bench). */
+export const MASK_COLORS: [number, number, number][] = [
   [20, 20, 20], [230, 180, 140], [170, 120, 90], [80, 160, 255], [200, 40, 60], [250, 250, 250], [120, 70, 20], [60, 200, 80],
 ];
 

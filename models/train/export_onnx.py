@@ -140,7 +140,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     net, cfg, ck = load_checkpoint(a.checkpoint)
     name = a.name or os.path.splitext(os.path.basename(a.out))[0]
-    training = {'steps': ck['step'], 'minutes': round(ck['seconds'] / 60, 1), **json.loads(a.training_note)}
+    training = {'steps': ck['step'], 'minutes': round(ck['seconds'] / 60, 1), 'earlier_phases': ck.get('earlier', []),
+                **json.loads(a.training_note)}
     export(net, cfg, a.out, contract(cfg, name, a.version, training))
     print(f'wrote {a.out} ({os.path.getsize(a.out) / 1e6:.1f} MB)')
     if a.fixtures:

@@ -32,6 +32,8 @@ def parse_args(argv=None):
     p.add_argument('--steps', type=int, default=100000, help='stop after this many steps')
     p.add_argument('--minutes', type=float, default=0, help='stop after this much wall time (0: no limit)')
     p.add_argument('--lr', type=float, default=2e-3)
+    p.add_argument('--init', help='start from this checkpoint\'s weights with a fresh schedule (a fine-tuning phase)')
+    p.add_argument('--face-free', type=float, default=0.08, help='share of clips with no face in them')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--checkpoint-every', type=int, default=200)
@@ -39,16 +41,21 @@ def parse_args(argv=None):
     a = p.parse_args(argv)
     if a.clip < 1 or a.batch < 1 or a.steps < 1:
         p.error('--clip, --batch and --steps must be positive')
+    if not 0 <= a.face_free < 1:
+        p.error('--face-free must be in [0, 1)')
+    if a.init and not os.path.isfile(a.init):
+        p.error(f'--init {a.init}: no such checkpoint')
     for d in a.data + a.val:
         if not os.path.isfile(os.path.join(d, 'manifest.json')):
             p.error(f'{d} is not a facelive synth folder (no manifest.json)')
     return a
 
 
-def lr_at(step, total, base, warmup=200):
+def lr_at(progress, step, base, warmup=200):
+    """Linear warm-up over `warmup` steps, then a cosine to zero over `progress` in [0, 1]."""
     if step < warmup:
         return base * (step + 1) / warmup
-    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
+    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
 def batch_of(it, n):
@@ -117,6 +124,7 @@ def main(argv=None):
     model = FaceStreamNet(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step, seconds = 0, 0.0
+    earlier = []  # phases this run was initialized from: [{'steps', 'minutes'}], for the model card
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location='cpu')
         if ck['config'] != cfg.to_json():
@@ -124,18 +132,26 @@ def main(argv=None):
         model.load_state_dict(ck['model'])
         opt.load_state_dict(ck['opt'])
         step, seconds = ck['step'], ck['seconds']
+        earlier = ck.get('earlier', [])
         print(f'resumed at step {step} ({seconds / 60:.1f} min trained)', flush=True)
+    elif a.init:
+        ck = torch.load(a.init, map_location='cpu')
+        if ck['config'] != cfg.to_json():
+            sys.exit(f'{a.init} holds a {ck["config"]} model, not --config {a.config}')
+        model.load_state_dict(ck['model'])
+        earlier = ck.get('earlier', []) + [{'steps': ck['step'], 'minutes': round(ck['seconds'] / 60, 1)}]
+        print(f'initialized from {a.init} (step {ck["step"]}, {ck["seconds"] / 60:.1f} min trained)', flush=True)
 
     train = SynthSequences(a.data)
     train.preload()
     frames = sum(s['frames'] for s in train.seqs)
     print(f'{len(train.seqs)} train sequences, {frames} frames; model {sum(p.numel() for p in model.parameters())} parameters', flush=True)
     val = val_batches(SynthSequences(a.val), cfg, a.clip, a.val_clips) if a.val else []
-    it = iter(ClipSampler(train, a.clip, cfg.size, a.seed * 100003 + step))
+    it = iter(ClipSampler(train, a.clip, cfg.size, a.seed * 100003 + step, face_free=a.face_free))
 
     def save():
         torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'seconds': seconds,
-                    'config': cfg.to_json(), 'name': a.config}, ckpt_path + '.tmp')
+                    'config': cfg.to_json(), 'name': a.config, 'earlier': earlier}, ckpt_path + '.tmp')
         os.replace(ckpt_path + '.tmp', ckpt_path)
         plot(log_path, os.path.join(a.out, 'loss_curve.png'))
 
@@ -145,7 +161,9 @@ def main(argv=None):
     while step < a.steps and (a.minutes <= 0 or time.time() - started < a.minutes * 60):
         img, focal, segment, depth, canon, mask = batch_of(it, a.batch)
         for g in opt.param_groups:
-            g['lr'] = lr_at(step, a.steps, a.lr)
+            # the schedule follows whichever budget (steps or minutes) runs out first, so it always anneals
+            progress = max(step / a.steps, seconds / (a.minutes * 60) if a.minutes > 0 else 0.0)
+            g['lr'] = lr_at(progress, step, a.lr)
         pred = model.forward_clip(img, focal, segment)
         ls = losses(pred, depth.flatten(0, 1), canon.flatten(0, 1), mask.flatten(0, 1), focal.flatten(), a.clip)
         opt.zero_grad()

@@ -5,6 +5,7 @@ segment [T] (a cut starts a new segment: attention must not cross it), and targe
 canonical [T,3,S,S] normalized (shared/canonical.ts), mask [T,S,S] part ids.
 """
 import json
+import math
 import os
 import random
 
@@ -109,14 +110,43 @@ def augment(img, focal, depth, canon, mask, size, rng: random.Random, jitter=Tru
     return img, focal, depth, canon, mask
 
 
+def face_free_clip(t: int, size: int, focal: float, rng: random.Random):
+    """A clip with no face: a smooth colour field, stripes or a flat wall, with sensor noise per frame. Every
+    training frame had a face, so the model found faces in grey frames; these teach it the empty answer."""
+    g = torch.Generator().manual_seed(rng.randrange(1 << 30))
+    kind = rng.randrange(3)
+    if kind == 0:    # smooth random field, like an out-of-focus room
+        low = torch.rand(1, 3, rng.choice((2, 4, 8)), rng.choice((2, 4, 8)), generator=g)
+        base = F.interpolate(low, size=(size, size), mode='bicubic', align_corners=False)[0]
+    elif kind == 1:  # stripes or checks at a random angle: blinds, shelves, tiles
+        y, x = torch.meshgrid(torch.arange(size).float(), torch.arange(size).float(), indexing='ij')
+        a = rng.uniform(0, math.pi)
+        wave = torch.sin((x * math.cos(a) + y * math.sin(a)) * rng.uniform(0.05, 0.6))
+        c0, c1 = torch.rand(3, 1, 1, generator=g), torch.rand(3, 1, 1, generator=g)
+        base = c0 + (c1 - c0) * (wave[None] > 0).float()
+    else:            # flat wall, a gradient across it
+        c = torch.rand(3, 1, 1, generator=g)
+        ramp = torch.linspace(-0.2, 0.2, size)[None, None, :] * rng.uniform(-1, 1)
+        base = c + ramp
+    sigma = rng.uniform(0.0, 0.06)
+    img = (base[None] + sigma * torch.randn(t, 3, size, size, generator=g)).clamp(0, 1)
+    zeros = torch.zeros(t, 1, size, size)
+    return (img, torch.full((t,), focal), torch.zeros(t, dtype=torch.long), zeros, torch.zeros(t, 3, size, size),
+            torch.zeros(t, size, size, dtype=torch.long))
+
+
 class ClipSampler(torch.utils.data.IterableDataset):
-    def __init__(self, seqs: SynthSequences, clip: int, size: int, seed: int, jitter=True):
+    def __init__(self, seqs: SynthSequences, clip: int, size: int, seed: int, jitter=True, face_free=0.0):
         self.seqs, self.clip, self.size, self.seed, self.jitter = seqs, clip, size, seed, jitter
+        self.face_free = face_free
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         rng = random.Random(self.seed + (info.id if info else 0) * 7919)
         while True:
+            if self.face_free > 0 and rng.random() < self.face_free:
+                yield face_free_clip(self.clip, self.size, self.size / (2 * math.tan(math.radians(30))), rng)
+                continue
             i = rng.randrange(len(self.seqs.seqs))
             n = self.seqs.seqs[i]['frames']
             start = rng.randrange(max(1, n - self.clip + 1))

@@ -4,6 +4,9 @@ import torch.nn.functional as F
 
 CANONICAL_PARTS = (1, 2, 3, 4, 5)
 CONF_ALPHA = 0.2  # weight of -log(confidence): keeps confidence from growing without bound
+# Part weights for the cross-entropy: eyes, mouth interior and teeth cover 0.3 %, 0.03 % and 0.04 % of training
+# pixels (face skin 23 %); unweighted, the model never predicted them. About sqrt(face share / part share), capped.
+PART_WEIGHTS = (1.0, 1.0, 1.0, 8.0, 10.0, 10.0, 1.0, 2.0)
 
 
 def confidence(conf_raw: torch.Tensor) -> torch.Tensor:
@@ -33,7 +36,8 @@ def losses(pred: dict, depth, canon, mask, focal, clip: int) -> dict:
     l_conf = ((c * c_err - CONF_ALPHA * torch.log(c)) * has_canon).sum() / has_canon.sum().clamp(min=1)
 
     # parts
-    l_parts = F.cross_entropy(pred['parts'], mask)
+    weights = torch.tensor(PART_WEIGHTS, device=mask.device)[:pred['parts'].shape[1]]
+    l_parts = F.cross_entropy(pred['parts'], mask, weight=weights)
 
     # temporal: predicted frame-to-frame change should match the true change (no flicker, no lag)
     n = depth.shape[0]

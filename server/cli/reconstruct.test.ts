@@ -70,7 +70,7 @@ t.test('facelive reconstruct with bad inputs gives one clear message and a non-z
     [['reconstruct', '--input', join(dir, 'broken.jpg'), '--out', join(dir, 'o2')], 1, /not a readable JPG image/],
     [['reconstruct', '--input', join(dir, 'notes.txt'), '--out', join(dir, 'o3')], 1, /not a video ffmpeg can read/],
     [['reconstruct', '--input', grey, '--out', join(dir, 'o4')], 1, /no face found in any of the 1 frames/],
-    [['reconstruct', '--input', grey, '--out', join(dir, 'o5'), '--export', 'depth,mesh'], 2, /--export: unknown "mesh"/],
+    [['reconstruct', '--input', grey, '--out', join(dir, 'o5'), '--export', 'depth,meshes'], 2, /--export: unknown "meshes"/],
     [['reconstruct', '--input', grey, '--out', join(dir, 'o6'), '--window', '9'], 1, /window must be an integer from 1 to 8/],
   ];
   for (const [args, code, message] of cases) {

@@ -16,7 +16,11 @@ crops.json (where each frame's maps lie in the frame) and, per --export:
   depth      depth/NNNNNN.png (16-bit, millimetres, crop grid) and depth.npy [T,S,S] float32 metres
   canonical  canonical.npy [T,S,S,3] metres, confidence.npy [T,S,S], mask.npy [T,S,S] part ids
   tracks     tracks.json/.csv (points seeded on the first face frame) and landmarks.json/.csv (68 points)
+  mesh       mesh/NNNNNN.obj the tracked facekit mesh per frame (camera frame, metres; same topology in every
+             frame) and mesh.glb: the sequence as one glTF, expressions as morph targets animated by the
+             fitted weights and the head pose
   ply        ply/NNNNNN.ply point clouds with normals and colours (camera frame, metres)
+  blendshapes  pose.json: head pose and the 57 blendshape weights per frame; identity.json: the fitted identity
   preview    preview.png: every 10th frame, crop | depth | canonical | parts | landmarks
 
   --input     a video ffmpeg can read, a folder of .png/.jpg images (name order) or one image

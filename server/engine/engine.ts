@@ -13,7 +13,8 @@ import { boxFromMask, FACE_REGION_DEFAULTS, faceCertainty, smoothBox, wholeFrame
 import type { StepOutputs, StreamState } from './model/faceModel.js';
 import { InferenceClient } from './model/inferenceClient.js';
 import { CanonicalIndex } from './track/canonicalIndex.js';
-import { fitHeadPose, type RigidPose } from './track/headPose.js';
+import type { RigidPose } from './track/headPose.js';
+import { poseFromMaps } from './track/poseFromMaps.js';
 import type { FaceTemplate } from './faceTemplate.js';
 
 /** Pinhole intrinsics of the frame, pixels (centres at integers). */
@@ -82,9 +83,26 @@ export type FaceResult =
       readonly blendshapes: Float32Array | null;
       /** [100] identity weights, fitted once over the first face frames; null until then */
       readonly identity: Float32Array | null;
-      readonly modelMs: number;
+      readonly timings: StageTimings;
     }
   | { readonly kind: 'noFace'; readonly frameId: number; readonly captureTimeMs?: number; readonly reason: 'notFound' | 'lost' };
+
+/** Where one frame's time went, milliseconds. */
+export interface StageTimings {
+  /** whole-frame detection pass (0 while the face is tracked) */
+  readonly detect: number;
+  /** crop + resample to the model input */
+  readonly crop: number;
+  /** the model step in the worker, including the hand-over */
+  readonly model: number;
+  /** part argmax, face gate, next box, canonical index */
+  readonly post: number;
+  /** landmarks and tracked points by lookup */
+  readonly track: number;
+  /** head pose and blendshape (and identity) fit */
+  readonly fit: number;
+  readonly total: number;
+}
 
 export interface SessionOptions {
   readonly region?: FaceRegionOptions;
@@ -159,6 +177,8 @@ export class EngineSession {
   private seeds: PointSeed[] = [];
   private identity: Float32Array | null = null;
   private identityBase: Float32Array | null = null;
+  /** the previous frame's weights: the image fit starts from them */
+  private lastBlendshapes: Float32Array | null = null;
   private identityFrames: { observed: Float32Array; seen: Uint8Array; expression: Float32Array }[] = [];
   private seeded = false;
   private closed = false;
@@ -201,14 +221,18 @@ export class EngineSession {
 
   private resetWindow(): void {
     this.state = this.client.createState();
+    this.lastBlendshapes = null;
   }
 
   private async runModel(pixels: FramePixels, placement: CropPlacement, K: FrameIntrinsics, state: StreamState) {
     const S = placement.size;
     const t0 = performance.now();
-    const out = await this.client.run(cropToModelInput(pixels, placement), placement.focalPx(K.fx), state);
+    const input = cropToModelInput(pixels, placement);
+    const t1 = performance.now();
+    const out = await this.client.run(input, placement.focalPx(K.fx), state);
+    const t2 = performance.now();
     const { mask, margin } = argmaxParts(out, S, this.client.contract.partNames.length);
-    return { out, mask, certainty: faceCertainty(mask, margin), ms: performance.now() - t0 };
+    return { out, mask, certainty: faceCertainty(mask, margin), cropMs: t1 - t0, modelMs: t2 - t1, postMs: performance.now() - t2 };
   }
 
   private async step(frame: DecodedFrame): Promise<FaceResult> {
@@ -216,6 +240,8 @@ export class EngineSession {
     const K = frame.intrinsics ?? defaultIntrinsics(W, H);
     const S = this.client.contract.cropSize;
     const base = { frameId: frame.frameId, captureTimeMs: frame.captureTimeMs };
+    const start = performance.now();
+    let detectMs = 0;
     if (frame.cut) {
       this.box = null;
       this.resetWindow();
@@ -225,12 +251,14 @@ export class EngineSession {
       const whole = new CropPlacement(wholeFrameBox(W, H), S);
       const found = await this.runModel(frame.pixels, whole, K, this.client.createState());
       const box = found.certainty >= this.region.detectCertainty ? boxFromMask(found.mask, whole, { ...this.region, minFacePixels: Math.max(24, this.region.minFacePixels / 2) }) : null;
+      detectMs = performance.now() - start;
       if (!box) return { kind: 'noFace', ...base, reason: 'notFound' };
       this.box = box;
       this.resetWindow();
     }
     const placement = new CropPlacement(this.box, S);
-    const { out, mask, certainty, ms } = await this.runModel(frame.pixels, placement, K, this.state);
+    const { out, mask, certainty, cropMs, modelMs, postMs } = await this.runModel(frame.pixels, placement, K, this.state);
+    const tPost = performance.now();
     // a shorter window: forget the cached frames beyond it (the graph's cost does not change)
     const window = this.options.window ?? this.client.contract.window;
     this.state.cacheValid.fill(0, 0, Math.max(0, this.client.contract.window - window));
@@ -245,6 +273,7 @@ export class EngineSession {
 
     const valid = Uint8Array.from(mask, (m) => (hasCanonical(m) ? 1 : 0));
     const index = CanonicalIndex.build(out.canonical, S, valid);
+    const tTrack = performance.now();
     const maxDist = this.options.maxLookupDistM ?? 0.01;
     const landmarks = new Float32Array(68 * 3);
     const L = this.template.landmarks;
@@ -266,7 +295,10 @@ export class EngineSession {
         visibility: out.confidence[m.pixel] >= minConf ? 'visible' : 'lowConfidence',
       };
     });
-    const pose = this.headPose(index, out, placement, K);
+    const tFit = performance.now();
+    const pose = poseFromMaps({ ...out, mask }, placement, K, this.template.rigidRegion);
+    const blendshapes = pose && this.options.blendshapes !== false ? this.fitBlendshapes(index, out, placement, K, pose) : null;
+    const end = performance.now();
     return {
       kind: 'face',
       ...base,
@@ -277,9 +309,9 @@ export class EngineSession {
       landmarks,
       points,
       pose,
-      blendshapes: pose && this.options.blendshapes !== false ? this.fitBlendshapes(index, out, placement, K, pose) : null,
+      blendshapes,
       identity: this.identity,
-      modelMs: ms,
+      timings: { detect: detectMs, crop: cropMs, model: modelMs, post: postMs + (tTrack - tPost), track: tFit - tTrack, fit: end - tFit, total: end - start },
     };
   }
 
@@ -289,20 +321,24 @@ export class EngineSession {
    */
   private fitBlendshapes(index: CanonicalIndex, out: StepOutputs, placement: CropPlacement, K: FrameIntrinsics, pose: RigidPose): Float32Array {
     const fitter = this.template.fitter;
-    const T = fitter.template, n = fitter.vertices.length, S = placement.size;
-    const observed = new Float32Array(n * 3), seen = new Uint8Array(n);
+    const T = fitter.template, n = fitter.vertices.length;
+    const observed = new Float32Array(n * 3), seen = new Uint8Array(n), pixels = new Float32Array(n * 2).fill(NaN);
     const R = pose.rotation, t = pose.translationM;
     for (let i = 0; i < n; i++) {
       const m = index.locate(T[i * 3], T[i * 3 + 1], T[i * 3 + 2], 0.003);
       if (!m) continue;
       const d = out.depth[m.pixel];
       const fx = placement.frameX(m.x), fy = placement.frameY(m.y);
+      pixels[i * 2] = fx;
+      pixels[i * 2 + 1] = fy;
       const c = [((fx - K.cx) / K.fx) * d - t[0], ((fy - K.cy) / K.fy) * d - t[1], d - t[2]];
       // head frame: R^T (p - t)
       for (let k = 0; k < 3; k++) observed[i * 3 + k] = R[k] * c[0] + R[3 + k] * c[1] + R[6 + k] * c[2];
       seen[i] = 1;
     }
-    const weights = fitter.fitExpression(observed, seen, this.identityBase ?? fitter.template);
+    // expressions from the image positions (accurate), not the back-projected depth (centimetres off)
+    const weights = fitter.fitExpressionImage(pixels, this.identityBase ?? fitter.template, pose, K, 1.5 * placement.scale, this.lastBlendshapes ?? undefined);
+    this.lastBlendshapes = weights;
     if (!this.identity) {
       this.identityFrames.push({ observed, seen, expression: weights });
       if (this.identityFrames.length >= IDENTITY_FRAMES) {
@@ -312,22 +348,6 @@ export class EngineSession {
       }
     }
     return weights;
-  }
-
-  /** Rigid points found by lookup, back-projected with the predicted depth, fitted robustly. */
-  private headPose(index: CanonicalIndex, out: StepOutputs, placement: CropPlacement, K: FrameIntrinsics): RigidPose | null {
-    const R = this.template.rigid;
-    const template: number[] = [], observed: number[] = [], weights: number[] = [];
-    for (let v = 0; v < R.length / 3; v++) {
-      const m = index.nearest(R[v * 3], R[v * 3 + 1], R[v * 3 + 2], 0.004);
-      if (!m) continue;
-      const S = placement.size, d = out.depth[m.pixel];
-      const fx = placement.frameX(m.pixel % S), fy = placement.frameY(Math.floor(m.pixel / S));
-      template.push(R[v * 3], R[v * 3 + 1], R[v * 3 + 2]);
-      observed.push(((fx - K.cx) / K.fx) * d, ((fy - K.cy) / K.fy) * d, d);
-      weights.push(out.confidence[m.pixel]);
-    }
-    return fitHeadPose(template, observed, weights);
   }
 
   /** Default points: a grid over the face skin of the first face frame. */

@@ -14,11 +14,14 @@ import { loadFacekit } from '../../shared/facekit/loadFacekit.js';
 import { buildFaceTemplate } from '../engine/faceTemplate.js';
 import { renderPreview } from '../synth/preview.js';
 import { pngBytes } from '../synth/sequenceWriter.js';
+import { TrackedMesh } from '../engine/trackedMesh.js';
+import { encodeTrackedGlb } from './exporters/gltf.js';
+import { ObjWriter } from './exporters/obj.js';
 import { depthPng16 } from './exporters/png16.js';
 import { encodePly } from './exporters/ply.js';
 import type { FrameSource } from './frameSource.js';
 
-export const EXPORTS = ['depth', 'canonical', 'tracks', 'ply', 'preview'] as const;
+export const EXPORTS = ['depth', 'canonical', 'tracks', 'mesh', 'ply', 'blendshapes', 'preview'] as const;
 export type ExportName = (typeof EXPORTS)[number];
 
 export interface ReconstructRun {
@@ -38,7 +41,8 @@ type Face = Extract<FaceResult, { kind: 'face' }>;
 
 export async function runReconstruct(run: ReconstructRun, events: ReconstructEvents, shouldStop: () => boolean) {
   const { source, out, exports } = run;
-  const engine = await FaceEngine.create({ modelPath: run.modelPath, template: buildFaceTemplate(loadFacekit()) });
+  const facekit = loadFacekit();
+  const engine = await FaceEngine.create({ modelPath: run.modelPath, template: buildFaceTemplate(facekit) });
   const S = engine.contract.cropSize;
   const K = defaultIntrinsics(source.width, source.height, run.fovDeg);
   const results: FaceResult[] = [];
@@ -68,19 +72,20 @@ export async function runReconstruct(run: ReconstructRun, events: ReconstructEve
     await engine.close();
   }
   if (results.length === 0) throw new InputError(`${out}: the source gave no frames`);
-  writeSummaries(run, results, S, K);
+  writeSummaries(run, results, S, K, facekit.expressionNames);
+  if (exports.has('mesh')) await writeMeshes(out, new TrackedMesh(facekit), results, source.fps ?? 30);
   if (exports.has('preview') && previewFrames.length) writeFileSync(join(out, 'preview.png'), renderPreview(previewFrames.map((p) => asPreview(p.rgb, p.result, S))));
   const faces = results.filter((r) => r.kind === 'face').length;
   if (faces === 0) throw new InputError(`no face found in any of the ${results.length} frames`);
   return { frames: results.length, faces, stopped };
 }
 
-function writeSummaries(run: ReconstructRun, results: FaceResult[], S: number, K: ReturnType<typeof defaultIntrinsics>): void {
+function writeSummaries(run: ReconstructRun, results: FaceResult[], S: number, K: ReturnType<typeof defaultIntrinsics>, expressionNames: readonly string[]): void {
   const { out, exports } = run;
   const T = results.length;
   const frames = results.map((r) =>
     r.kind === 'face'
-      ? { frame: r.frameId, face: true, box: r.box, crop_size: S, frame_px_per_crop_px: r.placement.scale, model_ms: Math.round(r.modelMs * 100) / 100 }
+      ? { frame: r.frameId, face: true, box: r.box, crop_size: S, frame_px_per_crop_px: r.placement.scale, model_ms: Math.round(r.timings.model * 100) / 100 }
       : { frame: r.frameId, face: false, reason: r.reason },
   );
   writeFileSync(join(out, 'crops.json'), JSON.stringify({
@@ -108,13 +113,19 @@ function writeSummaries(run: ReconstructRun, results: FaceResult[], S: number, K
       writeFileSync(join(out, 'mask.npy'), encodeNpy(mask, [T, S, S]));
     }
   }
-  const identity = [...results].reverse().find((r): r is Face => faceAt(r) && r.identity !== null)?.identity ?? null;
-  writeFileSync(join(out, 'identity.json'), JSON.stringify({ identity_weights: identity ? Array.from(identity, (x) => Math.round(x * 1e4) / 1e4) : null }));
-  writeFileSync(join(out, 'pose.json'), JSON.stringify(results.map((r) => ({
-    frame: r.frameId,
-    blendshapes: faceAt(r) && r.blendshapes ? Array.from(r.blendshapes, (x) => Math.round(x * 1e4) / 1e4) : null,
-    pose: faceAt(r) && r.pose ? { rotation: Array.from(r.pose.rotation, (x) => Math.round(x * 1e6) / 1e6), translation_m: Array.from(r.pose.translationM, (x) => Math.round(x * 1e5) / 1e5), rms_m: Math.round(r.pose.rmsM * 1e5) / 1e5 } : null,
-  }))));
+  if (exports.has('blendshapes')) {
+    const identity = sessionIdentity(results);
+    writeFileSync(join(out, 'identity.json'), JSON.stringify({ identity_weights: identity ? Array.from(identity, (x) => Math.round(x * 1e4) / 1e4) : null }));
+    writeFileSync(join(out, 'pose.json'), JSON.stringify({
+      conventions: 'pose: camera-from-head, p_camera = rotation (row-major 3x3) * p_head + translation_m; camera frame x right, y down, z forward; blendshapes: facekit expression weights in blendshape_names order',
+      blendshape_names: expressionNames,
+      frames: results.map((r) => ({
+        frame: r.frameId,
+        blendshapes: faceAt(r) && r.blendshapes ? Array.from(r.blendshapes, (x) => Math.round(x * 1e4) / 1e4) : null,
+        pose: faceAt(r) && r.pose ? { rotation: Array.from(r.pose.rotation, (x) => Math.round(x * 1e6) / 1e6), translation_m: Array.from(r.pose.translationM, (x) => Math.round(x * 1e5) / 1e5), rms_m: Math.round(r.pose.rmsM * 1e5) / 1e5 } : null,
+      })),
+    }));
+  }
   if (exports.has('tracks')) {
     const tracks = results.map((r) => ({ frame: r.frameId, points: faceAt(r) ? r.points.map((p) => ({ id: p.id, x: round2(p.x), y: round2(p.y), visibility: p.visibility })) : [] }));
     writeFileSync(join(out, 'tracks.json'), JSON.stringify(tracks));
@@ -123,6 +134,36 @@ function writeSummaries(run: ReconstructRun, results: FaceResult[], S: number, K
     writeFileSync(join(out, 'landmarks.json'), JSON.stringify(lms));
     writeFileSync(join(out, 'landmarks.csv'), 'frame,landmark,x,y,visible\n' + lms.flatMap((f) => f.landmarks.map((l, i) => `${f.frame},${i},${l[0]},${l[1]},${l[2]}`)).join('\n') + '\n');
   }
+}
+
+/** The identity fitted by the session (it settles after its first few face frames), or null. */
+function sessionIdentity(results: readonly FaceResult[]): Float32Array | null {
+  for (let i = results.length - 1; i >= 0; i--) {
+    const r = results[i];
+    if (r.kind === 'face' && r.identity) return r.identity;
+  }
+  return null;
+}
+
+/**
+ * mesh/NNNNNN.obj for every frame with a pose, and mesh.glb for the whole sequence. Written at the end so every
+ * frame uses the session's settled identity (early frames would otherwise show the mean face).
+ */
+async function writeMeshes(out: string, mesh: TrackedMesh, results: readonly FaceResult[], fps: number): Promise<void> {
+  const identity = sessionIdentity(results);
+  const base = mesh.identityBase(identity);
+  const obj = new ObjWriter(mesh);
+  mkdirSync(join(out, 'mesh'), { recursive: true });
+  const vertices = new Float32Array(mesh.vertexCount * 3);
+  const frames = results.map((r) => {
+    const tracked = r.kind === 'face' && r.pose && r.blendshapes ? { pose: r.pose, blendshapes: r.blendshapes } : null;
+    if (tracked) {
+      mesh.posed(base, tracked.blendshapes, tracked.pose, vertices);
+      writeFileSync(join(out, 'mesh', `${String(r.frameId).padStart(6, '0')}.obj`), obj.frame(vertices, `frame ${r.frameId}`));
+    }
+    return { timeS: r.frameId / fps, pose: tracked?.pose ?? null, blendshapes: tracked?.blendshapes ?? null };
+  });
+  writeFileSync(join(out, 'mesh.glb'), await encodeTrackedGlb(mesh, identity, frames));
 }
 
 const round2 = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);

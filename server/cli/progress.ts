@@ -6,6 +6,9 @@ export class Progress {
   private readonly started = Date.now();
   private lastDraw = 0;
   private lastLinePct = -1;
+  /** true when the length is not known in advance (a stream without a frame count): count and rate only */
+  private open = false;
+  private lastLineCount = 0;
 
   constructor(
     private readonly label: string,
@@ -13,8 +16,10 @@ export class Progress {
     private readonly quiet = false,
   ) {}
 
-  start(total: number): void {
-    this.total = total;
+  /** `total` null: the length is unknown (shows the count and the rate, no bar or ETA). */
+  start(total: number | null): void {
+    this.open = total === null;
+    this.total = total ?? 0;
     this.draw(true);
   }
 
@@ -36,10 +41,22 @@ export class Progress {
   }
 
   private draw(force: boolean): void {
-    if (this.quiet || this.total === 0) return;
+    if (this.quiet || (this.total === 0 && !this.open)) return;
     const now = Date.now();
     const seconds = (now - this.started) / 1000;
     const rate = this.done / Math.max(1e-3, seconds);
+    if (this.open) {
+      const text = `${this.label} ${this.done} frames  ${rate.toFixed(1)} frames/s`;
+      if (this.stream.isTTY) {
+        if (!force && now - this.lastDraw < 100) return;
+        this.lastDraw = now;
+        this.stream.write(`\r\x1b[K${text}`);
+      } else if (this.done === 0 || this.done >= this.lastLineCount + 10) {
+        this.lastLineCount = this.done;
+        this.stream.write(`${text}\n`);
+      }
+      return;
+    }
     const eta = rate > 0 ? (this.total - this.done) / rate : 0;
     const pct = Math.floor((100 * this.done) / this.total);
     const text = `${this.label} ${this.done}/${this.total} frames  ${rate.toFixed(1)} frames/s  ETA ${formatSeconds(eta)}`;

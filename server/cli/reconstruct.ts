@@ -60,7 +60,7 @@ export async function reconstructCommand(argv: string[]): Promise<number> {
   const progress = new Progress('reconstruct', process.stderr, a.quiet);
   const stop = stopOnSignal(progress);
   try {
-    if (source.frameCount) progress.start(source.frameCount);
+    progress.start(source.frameCount);
     const r = await runReconstruct(
       { source, out: a.out, modelPath: a.model, fovDeg: a.fovDeg, window: a.window, exports: a.exports },
       { frame: () => progress.tick() },

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { parseFlags } from '../server/cli/args.js';
 import { FaceModel, type StepOutputs, type StreamState } from '../server/engine/model/faceModel.js';
+import { imageToModelInput } from '../server/engine/crop.js';
 import { argmaxParts } from '../server/engine/engine.js';
 import { CanonicalIndex } from '../server/engine/track/canonicalIndex.js';
 import { mat3Vec } from '../server/synth/camera.js';
@@ -75,11 +76,6 @@ function listSequences(root: string): SynthSequence[] {
   return manifest.sequences.map((s) => readSequence(join(root, s.name)));
 }
 
-function toChw(rgb: Uint8Array, S: number): Float32Array {
-  const out = new Float32Array(3 * S * S);
-  for (let i = 0; i < S * S; i++) for (let c = 0; c < 3; c++) out[c * S * S + i] = rgb[i * 3 + c] / 255;
-  return out;
-}
 
 /** The engine's canonical lookup over the predicted map, restricted to predicted template-surface pixels. */
 function indexOf(out: StepOutputs, mask: Uint8Array, S: number): CanonicalIndex {
@@ -104,7 +100,7 @@ async function accuracy(model: FaceModel, seqs: SynthSequence[], window: 1 | 8) 
     const state = model.createState();
     for (let t = 0; t < seq.frames; t++) {
       if (window === 1 || seq.camera.cuts.includes(t)) FaceModel.reset(state);
-      const out = await model.step(toChw(seq.rgb(t), S), seq.camera.fx, state);
+      const out = await model.step(imageToModelInput(seq.rgb(t), S), seq.camera.fx, state);
       const pm = argmaxParts(out, S, P).mask;
       const o = t * S * S;
       let sumRel = 0, sumC = 0, n = 0;
@@ -202,7 +198,7 @@ async function tracking(model: FaceModel, seqs: SynthSequence[]) {
     const errC: number[] = [], errL: number[] = [];
     for (let t = 0; t < seq.frames; t++) {
       const rgb = seq.rgb(t);
-      const out = await model.step(toChw(rgb, S), seq.camera.fx, state);
+      const out = await model.step(imageToModelInput(rgb, S), seq.camera.fx, state);
       const pm = argmaxParts(out, S, P).mask;
       if (t === 0) targets = seeds.map((s) => [0, 1, 2].map((k) => out.canonical[k * S * S + s.y * S + s.x]));
       else {
@@ -245,7 +241,7 @@ async function stability(model: FaceModel) {
     const outs: StepOutputs[] = [];
     for (const s of frames) {
       if (window === 1) FaceModel.reset(state);
-      const o = await model.step(toChw(s.frame.rgb, S), s.intrinsics.fx, state);
+      const o = await model.step(imageToModelInput(s.frame.rgb, S), s.intrinsics.fx, state);
       outs.push({ depth: o.depth.slice(), canonical: o.canonical.slice(), confidence: o.confidence, parts: o.parts });
     }
     const dj: number[] = [], cj: number[] = [];
@@ -268,7 +264,7 @@ async function stability(model: FaceModel) {
 
 async function speed(model: FaceModel) {
   const S = model.contract.cropSize;
-  const image = toChw(renderScene({ size: S, identity: 5 }).frame.rgb, S);
+  const image = imageToModelInput(renderScene({ size: S, identity: 5 }).frame.rgb, S);
   const time = async (window: 1 | 8) => {
     const state: StreamState = model.createState();
     for (let i = 0; i < 20; i++) await model.step(image, S * 1.2, state);

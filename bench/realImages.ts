@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { parseFlags } from '../server/cli/args.js';
+import { CropPlacement, cropToModelInput, modelInputToRgb } from '../server/engine/crop.js';
 import { argmaxParts } from '../server/engine/engine.js';
 import { FaceModel, type StepOutputs } from '../server/engine/model/faceModel.js';
 import { CANONICAL_NORMALIZATION } from '../shared/canonical.js';
@@ -64,23 +65,12 @@ function readVideoFrames(file: string, wanted: number[]): { frames: Rgb[]; width
   return { frames, width };
 }
 
-/** Bilinear crop-and-resize of a square box to S x S, as channels-first floats and as RGB bytes. */
+/** A square box [x0, y0, side] of the image as the model's input (the engine's crop) and as RGB bytes. */
 function crop(img: Rgb, [x0, y0, side]: [number, number, number], S: number): { chw: Float32Array; rgb: Uint8Array } {
-  const chw = new Float32Array(3 * S * S), rgb = new Uint8Array(S * S * 3);
-  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
-    const sx = Math.min(img.width - 1.001, Math.max(0, x0 + ((x + 0.5) * side) / S - 0.5));
-    const sy = Math.min(img.height - 1.001, Math.max(0, y0 + ((y + 0.5) * side) / S - 0.5));
-    const xi = Math.floor(sx), yi = Math.floor(sy), fx = sx - xi, fy = sy - yi;
-    for (let k = 0; k < 3; k++) {
-      const p = (yy: number, xx: number) => img.data[(yy * img.width + xx) * 3 + k];
-      const v = (p(yi, xi) * (1 - fx) + p(yi, xi + 1) * fx) * (1 - fy) + (p(yi + 1, xi) * (1 - fx) + p(yi + 1, xi + 1) * fx) * fy;
-      rgb[(y * S + x) * 3 + k] = Math.round(v);
-      chw[k * S * S + y * S + x] = v / 255;
-    }
-  }
-  return { chw, rgb };
+  const placement = new CropPlacement({ centerX: x0 + side / 2 - 0.5, centerY: y0 + side / 2 - 0.5, side }, S);
+  const chw = cropToModelInput({ format: 'rgb', ...img }, placement);
+  return { chw, rgb: modelInputToRgb(chw, S) };
 }
-
 
 function panels(rgb: Uint8Array, out: StepOutputs, S: number, P: number): Uint8Array[] {
   const n = S * S;

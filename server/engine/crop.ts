@@ -95,3 +95,16 @@ export function cropToModelInput(frame: FramePixels, placement: CropPlacement, o
   }
   return out;
 }
+
+/** An S x S RGB image that already is the model's crop (generator frames, fixtures), channels first, 0..1. */
+export function imageToModelInput(rgb: Uint8Array, S: number): Float32Array {
+  const whole = new CropPlacement({ centerX: (S - 1) / 2, centerY: (S - 1) / 2, side: S }, S);
+  return cropToModelInput({ format: 'rgb', width: S, height: S, data: rgb }, whole);
+}
+
+/** The model input back as packed RGB bytes (previews, pictures of what the model saw). */
+export function modelInputToRgb(chw: Float32Array, S: number): Uint8Array {
+  const n = S * S, rgb = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) rgb[i * 3 + k] = Math.round(chw[k * n + i] * 255);
+  return rgb;
+}

@@ -24,7 +24,7 @@ export interface FaceTemplate {
 const RIGID_MAX_MOTION_M = 0.002;
 
 /** `fitStride`: every how-many-th rendered vertex joins the blendshape fit (fewer: faster, noisier). */
-export function buildFaceTemplate(model: FacekitModel, fitStride = 12): FaceTemplate {
+export function buildFaceTemplate(model: FacekitModel, fitStride = 20): FaceTemplate {
   const at = (v: number) => [0, 1, 2].map((k) => model.neutralM[v * 3 + k]);
   const topo = buildFaceTopology(model);
   const fitVertices: number[] = [];

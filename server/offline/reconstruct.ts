@@ -9,6 +9,7 @@ import { InputError } from '../../shared/errors.js';
 import { encodeNpy } from '../../shared/io/npy.js';
 import { hasCanonical } from '../../shared/parts.js';
 import { FaceEngine, defaultIntrinsics, type FaceResult } from '../engine/engine.js';
+import { cropToModelInput, modelInputToRgb } from '../engine/crop.js';
 import { pointCloud } from '../engine/pointCloud.js';
 import { loadFacekit } from '../../shared/facekit/loadFacekit.js';
 import { buildFaceTemplate } from '../engine/faceTemplate.js';
@@ -64,7 +65,7 @@ export async function runReconstruct(run: ReconstructRun, events: ReconstructEve
       if (r.kind === 'face') {
         if (exports.has('depth')) writeFileSync(join(out, 'depth', `${name}.png`), depthPng16(r.maps.depth, S, S, Uint8Array.from(r.maps.mask, (m) => (hasCanonical(m) ? 1 : 0))));
         if (exports.has('ply')) writeFileSync(join(out, 'ply', `${name}.ply`), encodePly(pointCloud(r, f.pixels)));
-        if (exports.has('preview') && previewFrames.length < 6 && f.index % 10 === 0 && f.pixels.format === 'rgb') previewFrames.push({ rgb: cropRgb(f.pixels.data, f.pixels.width, r), result: r });
+        if (exports.has('preview') && previewFrames.length < 6 && f.index % 10 === 0) previewFrames.push({ rgb: modelInputToRgb(cropToModelInput(f.pixels, r.placement), S), result: r });
       }
       events.frame(r);
     }
@@ -167,18 +168,6 @@ async function writeMeshes(out: string, mesh: TrackedMesh, results: readonly Fac
 }
 
 const round2 = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);
-
-/** The crop's RGB, nearest-sampled from the frame (for the preview). */
-function cropRgb(frame: Uint8Array, width: number, r: Face): Uint8Array {
-  const S = r.maps.size, out = new Uint8Array(S * S * 3);
-  const height = frame.length / 3 / width;
-  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
-    const fx = Math.min(width - 1, Math.max(0, Math.round(r.placement.frameX(x))));
-    const fy = Math.min(height - 1, Math.max(0, Math.round(r.placement.frameY(y))));
-    out.set(frame.subarray((fy * width + fx) * 3, (fy * width + fx) * 3 + 3), (y * S + x) * 3);
-  }
-  return out;
-}
 
 /** A face result in the generator's preview layout: crop RGB | depth | canonical | parts | landmarks. */
 function asPreview(rgb: Uint8Array, r: Face, S: number) {

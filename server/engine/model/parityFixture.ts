@@ -3,6 +3,7 @@
  * streaming steps (maps on every 4th pixel), and the check that an ONNX model reproduces them.
  */
 import { readFileSync } from 'node:fs';
+import { imageToModelInput } from '../crop.js';
 import { FaceModel, type StepOutputs } from './faceModel.js';
 
 interface ArrayEntry {
@@ -34,9 +35,7 @@ export async function parityErrors(model: FaceModel, prefix: string): Promise<Re
   const channels: Record<keyof StepOutputs, number> = { depth: 1, canonical: 3, confidence: 1, parts: model.contract.partNames.length };
   const g = Math.ceil(S / 4);
   for (let t = 0; t < T; t++) {
-    const chw = new Float32Array(3 * S * S);
-    for (let i = 0; i < S * S; i++) for (let c = 0; c < 3; c++) chw[c * S * S + i] = images[(t * S * S + i) * 3 + c] / 255;
-    const out = await model.step(chw, focal, state);
+    const out = await model.step(imageToModelInput(images.subarray(t * S * S * 3, (t + 1) * S * S * 3), S), focal, state);
     for (const key of Object.keys(channels) as (keyof StepOutputs)[]) {
       const want = fx[`${key}_grid4`].data as Float32Array;
       const C = channels[key];

@@ -118,25 +118,33 @@ export class BlendshapeFitter {
     const du = new Float64Array(E), dv = new Float64Array(E);
     const touched = new Int32Array(E);
     const mark = new Int32Array(E).fill(-1);
-    for (let outer = 0; outer < 3; outer++) {
+    const au = new Float64Array(3), av = new Float64Array(3);
+    for (let outer = 0; outer < 2; outer++) {
+      mark.fill(-1);
       const G = new Float64Array(E * E), h = new Float64Array(E);
       const residuals: number[] = [], resid = new Float64Array(n).fill(NaN);
       for (let i = 0; i < n; i++) {
         const ou = pixels[i * 2], ov = pixels[i * 2 + 1];
         if (!Number.isFinite(ou) || !Number.isFinite(ov)) continue;
-        // current head-frame position and its camera-frame image
-        const q = [0, 1, 2].map((k) => base[i * 3 + k] + this.expressionAt(i * 3 + k, w));
-        const P = [0, 1, 2].map((k) => R[k * 3] * q[0] + R[k * 3 + 1] * q[1] + R[k * 3 + 2] * q[2] + T[k]);
-        if (P[2] <= 1e-3) continue;
-        const iz = 1 / P[2];
-        const ru = (ou - (K.fx * P[0] * iz + K.cx)) / sigmaPx, rv = (ov - (K.fy * P[1] * iz + K.cy)) / sigmaPx;
+        // current head-frame position q and its camera-frame image P
+        const i3 = i * 3;
+        const q0 = base[i3] + this.expressionAt(i3, w), q1 = base[i3 + 1] + this.expressionAt(i3 + 1, w), q2 = base[i3 + 2] + this.expressionAt(i3 + 2, w);
+        const P0 = R[0] * q0 + R[1] * q1 + R[2] * q2 + T[0];
+        const P1 = R[3] * q0 + R[4] * q1 + R[5] * q2 + T[1];
+        const P2 = R[6] * q0 + R[7] * q1 + R[8] * q2 + T[2];
+        if (P2 <= 1e-3) continue;
+        const iz = 1 / P2;
+        const ru = (ou - (K.fx * P0 * iz + K.cx)) / sigmaPx, rv = (ov - (K.fy * P1 * iz + K.cy)) / sigmaPx;
         resid[i] = Math.hypot(ru, rv);
         residuals.push(resid[i]);
         const wi = robust[i];
         if (!(wi > 0)) continue;
         // d(pixel)/d(head-frame point) = d(pixel)/dP · R, scaled by 1/sigma
-        const au = [0, 1, 2].map((k) => ((K.fx * iz * R[k] - K.fx * P[0] * iz * iz * R[6 + k]) / sigmaPx));
-        const av = [0, 1, 2].map((k) => ((K.fy * iz * R[3 + k] - K.fy * P[1] * iz * iz * R[6 + k]) / sigmaPx));
+        const su = K.fx * iz / sigmaPx, sv = K.fy * iz / sigmaPx;
+        for (let k = 0; k < 3; k++) {
+          au[k] = su * (R[k] - P0 * iz * R[6 + k]);
+          av[k] = sv * (R[3 + k] - P1 * iz * R[6 + k]);
+        }
         let count = 0;
         for (let k = 0; k < 3; k++) {
           const r = i * 3 + k;

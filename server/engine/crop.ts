@@ -69,32 +69,58 @@ function checkFrame(f: FramePixels): void {
 export function cropToModelInput(frame: FramePixels, placement: CropPlacement, out = new Float32Array(3 * placement.size * placement.size)): Float32Array {
   checkFrame(frame);
   const S = placement.size, W = frame.width, H = frame.height, n = S * S;
-  const cw = (W + 1) >> 1, chH = (H + 1) >> 1;
-  const uOff = W * H, vOff = uOff + cw * chH;
-  const d = frame.data;
-  const rgbAt = (x: number, y: number, k: number): number => {
-    if (frame.format === 'rgb') return d[(y * W + x) * 3 + k];
-    const Y = 1.164 * (d[y * W + x] - 16);
-    const c = (y >> 1) * cw + (x >> 1);
-    const U = d[uOff + c] - 128, V = d[vOff + c] - 128;
-    const v = k === 0 ? Y + 1.596 * V : k === 1 ? Y - 0.392 * U - 0.813 * V : Y + 2.017 * U;
-    return v < 0 ? 0 : v > 255 ? 255 : v;
+  // per column and row: the two source pixels and the weight of the second (edges repeat outside the frame)
+  const x0 = new Int32Array(S), x1 = new Int32Array(S), tx = new Float32Array(S);
+  const y0 = new Int32Array(S), y1 = new Int32Array(S), ty = new Float32Array(S);
+  const taps = (v: number, size: number, i0: Int32Array, i1: Int32Array, t: Float32Array, k: number) => {
+    const f = Math.min(size - 1, Math.max(0, v));
+    const a = Math.min(size - 2, Math.floor(f));
+    i0[k] = Math.max(0, a);
+    i1[k] = Math.min(size - 1, a + 1);
+    t[k] = f - a;
   };
-  for (let yc = 0; yc < S; yc++) {
-    const fy = Math.min(H - 1, Math.max(0, placement.frameY(yc)));
-    const y0 = Math.min(H - 2, Math.floor(fy)), ty = fy - y0, y1 = Math.min(H - 1, y0 + 1);
-    for (let xc = 0; xc < S; xc++) {
-      const fx = Math.min(W - 1, Math.max(0, placement.frameX(xc)));
-      const x0 = Math.min(W - 2, Math.floor(fx)), tx = fx - x0, x1 = Math.min(W - 1, x0 + 1);
-      for (let k = 0; k < 3; k++) {
-        const top = rgbAt(Math.max(0, x0), Math.max(0, y0), k) * (1 - tx) + rgbAt(x1, Math.max(0, y0), k) * tx;
-        const bottom = rgbAt(Math.max(0, x0), y1, k) * (1 - tx) + rgbAt(x1, y1, k) * tx;
-        out[k * n + yc * S + xc] = (top * (1 - ty) + bottom * ty) / 255;
+  for (let k = 0; k < S; k++) {
+    taps(placement.frameX(k), W, x0, x1, tx, k);
+    taps(placement.frameY(k), H, y0, y1, ty, k);
+  }
+  const d = frame.data;
+  if (frame.format === 'rgb') {
+    for (let yc = 0; yc < S; yc++) {
+      const ra = y0[yc] * W, rb = y1[yc] * W, wy = ty[yc];
+      for (let xc = 0; xc < S; xc++) {
+        const a = x0[xc], b = x1[xc], wx = tx[xc];
+        const o = yc * S + xc;
+        for (let k = 0; k < 3; k++) {
+          const top = d[(ra + a) * 3 + k] * (1 - wx) + d[(ra + b) * 3 + k] * wx;
+          const bottom = d[(rb + a) * 3 + k] * (1 - wx) + d[(rb + b) * 3 + k] * wx;
+          out[k * n + o] = (top * (1 - wy) + bottom * wy) / 255;
+        }
       }
+    }
+    return out;
+  }
+  // I420 (BT.601 limited range): interpolate Y, U and V, then convert once per output pixel
+  const cw = (W + 1) >> 1, ch = (H + 1) >> 1, uOff = W * H, vOff = uOff + cw * ch;
+  for (let yc = 0; yc < S; yc++) {
+    const ya = y0[yc], yb = y1[yc], wy = ty[yc];
+    const ca = (ya >> 1) * cw, cb = (yb >> 1) * cw;
+    for (let xc = 0; xc < S; xc++) {
+      const a = x0[xc], b = x1[xc], wx = tx[xc];
+      const lerp2 = (p00: number, p01: number, p10: number, p11: number) => (p00 * (1 - wx) + p01 * wx) * (1 - wy) + (p10 * (1 - wx) + p11 * wx) * wy;
+      const Y = 1.164 * (lerp2(d[ya * W + a], d[ya * W + b], d[yb * W + a], d[yb * W + b]) - 16);
+      const ua = a >> 1, ub = b >> 1;
+      const U = lerp2(d[uOff + ca + ua], d[uOff + ca + ub], d[uOff + cb + ua], d[uOff + cb + ub]) - 128;
+      const V = lerp2(d[vOff + ca + ua], d[vOff + ca + ub], d[vOff + cb + ua], d[vOff + cb + ub]) - 128;
+      const o = yc * S + xc;
+      out[o] = clamp255(Y + 1.596 * V) / 255;
+      out[n + o] = clamp255(Y - 0.392 * U - 0.813 * V) / 255;
+      out[2 * n + o] = clamp255(Y + 2.017 * U) / 255;
     }
   }
   return out;
 }
+
+const clamp255 = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
 
 /** An S x S RGB image that already is the model's crop (generator frames, fixtures), channels first, 0..1. */
 export function imageToModelInput(rgb: Uint8Array, S: number): Float32Array {

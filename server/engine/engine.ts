@@ -271,7 +271,8 @@ export class EngineSession {
     const box = this.box;
     this.box = smoothBox(this.box, next, this.region);
 
-    const valid = Uint8Array.from(mask, (m) => (hasCanonical(m) ? 1 : 0));
+    const valid = new Uint8Array(mask.length);
+    for (let i = 0; i < mask.length; i++) valid[i] = hasCanonical(mask[i]) ? 1 : 0;
     const index = CanonicalIndex.build(out.canonical, S, valid);
     const tTrack = performance.now();
     const maxDist = this.options.maxLookupDistM ?? 0.01;

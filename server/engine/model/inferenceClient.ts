@@ -69,8 +69,9 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, state });
-      // copies of the state go over; the worker's result replaces them
-      const req: WorkerRequest = { kind: 'step', id, image, focalPx, cache: state.cache.slice(), cacheValid: state.cacheValid.slice() };
+      // the state's buffers move to the worker (no 1.8 MB copy per step) and the result brings new ones back;
+      // until then the state is detached and must not be touched (process() runs one step at a time)
+      const req: WorkerRequest = { kind: 'step', id, image, focalPx, cache: state.cache, cacheValid: state.cacheValid };
       this.worker.postMessage(req, [image.buffer as ArrayBuffer, req.cache.buffer as ArrayBuffer, req.cacheValid.buffer as ArrayBuffer]);
     });
   }
@@ -96,7 +97,13 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
-    if (m.kind === 'error') return p.reject(rebuild(m.name, m.message));
+    if (m.kind === 'error') {
+      // the state's buffers were handed over: give it a fresh (empty) window
+      const fresh = this.createState();
+      p.state.cache = fresh.cache;
+      p.state.cacheValid = fresh.cacheValid;
+      return p.reject(rebuild(m.name, m.message));
+    }
     p.state.cache = m.cache;
     p.state.cacheValid = m.cacheValid;
     p.resolve({ depth: m.depth, canonical: m.canonical, confidence: m.confidence, parts: m.parts });

@@ -27,3 +27,8 @@ export class InvalidStateError extends Error {
 export class ModelContractError extends Error {
   override readonly name: string = 'ModelContractError';
 }
+
+/** Bytes or messages from the network (signaling, data channels, RTP) that break the protocol. */
+export class ProtocolError extends Error {
+  override readonly name: string = 'ProtocolError';
+}

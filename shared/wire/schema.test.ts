@@ -1,0 +1,60 @@
+import t from 'tap';
+import { Packr } from 'msgpackr';
+import { ProtocolError } from '../errors.js';
+import { Reassembler, splitMessage } from './chunks.js';
+import { decodeMaps, encodeMaps } from './mapCodec.js';
+import { decodeClientMessage, decodeServerMessage, encodeMessage, type ServerMessage } from './schema.js';
+
+const face: ServerMessage = {
+  t: 'result', frameId: 42, captureTimeMs: 1234.5, face: true, box: { centerX: 320, centerY: 240, side: 300 },
+  landmarks: new Float32Array(204).fill(1.5), pointIds: Uint32Array.from([3, 4]), points: Float32Array.from([1, 2, 2, 3, 4, 0]),
+  pose: { rotation: Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]), translationM: Float32Array.from([0, 0, 0.5]) },
+  blendshapes: new Float32Array(57).fill(0.25), mesh: null, timings: { model: 6.5, total: 15 },
+};
+
+t.test('decodeServerMessage(encodeMessage()) round-trips every server message', async (t) => {
+  const messages: ServerMessage[] = [
+    { t: 'hello', v: 1, sessionId: 's1', model: { name: 'facestream-small', cropSize: 128, window: 8 }, expressionNames: ['jawOpen'] },
+    face,
+    { t: 'result', frameId: 43, captureTimeMs: null, face: false, reason: 'notFound' },
+    { t: 'stats', framesIn: 10, framesProcessed: 9, framesDropped: 1, mapsDropped: 0 },
+  ];
+  for (const m of messages) t.same(decodeServerMessage(encodeMessage(m)), m, m.t);
+  t.same(decodeClientMessage(encodeMessage({ t: 'options', mapsEvery: 1, meshEvery: 5 })), { t: 'options', mapsEvery: 1, meshEvery: 5 });
+});
+
+t.test('maps travel coded, chunked and reassembled, and decode to the same maps', async (t) => {
+  const S = 64, n = S * S;
+  const mask = Uint8Array.from({ length: n }, (_, i) => (i % S > 10 && i % S < 50 ? 1 : 0));
+  const depth = Float32Array.from({ length: n }, (_, i) => 0.5 + (i % S) * 0.001);
+  const canonical = Float32Array.from({ length: 3 * n }, (_, i) => ((i % 97) - 48) * 0.001);
+  const plain = { size: S, depth, canonical, confidence: new Float32Array(n).fill(2), mask };
+  const bytes = encodeMessage({ t: 'maps', frameId: 5, box: { centerX: 1, centerY: 2, side: 3 }, maps: encodeMaps(plain) });
+  const r = new Reassembler();
+  let whole: Uint8Array | null = null;
+  for (const c of splitMessage(bytes, 5, 1024).reverse()) whole = r.push(c) ?? whole;
+  const m = decodeServerMessage(whole!);
+  t.equal(m.t, 'maps');
+  if (m.t !== 'maps') return;
+  const back = decodeMaps(m.maps);
+  t.same(back.mask, mask);
+  t.ok(Math.abs(back.depth[20] - depth[20]) <= 0.0005);
+});
+
+t.test('decode*Message() with bad bytes throws ProtocolError naming the field', async (t) => {
+  const p = new Packr({ useRecords: false, moreTypes: true });
+  const cases: [Uint8Array, RegExp][] = [
+    [new Uint8Array([0x92]), /not a msgpack message/],
+    [new Uint8Array([0xc1]), /expected a map/],
+    [p.pack([1, 2]), /expected a map, got an array/],
+    [p.pack({ t: 'nope' }), /message.t: expected hello, result, stats or maps, got "nope"/],
+    [p.pack({ ...face, frameId: -1 }), /result.frameId: expected an integer/],
+    [p.pack({ ...face, landmarks: new Float32Array(5) }), /result.landmarks: expected Float32Array of 204/],
+    [p.pack({ ...face, points: new Float32Array(5) }), /result.points: expected 6 values for 2 ids/],
+    [p.pack({ ...face, box: { centerX: 1, centerY: 2, side: -3 } }), /result.box.side: expected a positive number/],
+    [p.pack({ ...face, pose: { rotation: [1, 2], translationM: new Float32Array(3) } }), /result.pose.rotation: expected Float32Array/],
+  ];
+  for (const [bytes, message] of cases) t.throws(() => decodeServerMessage(bytes), message);
+  t.throws(() => decodeClientMessage(p.pack({ t: 'options', mapsEvery: 1.5, meshEvery: 0 })), ProtocolError);
+  t.throws(() => decodeClientMessage(p.pack({ t: 'result' })), /client message.t: expected options/);
+});

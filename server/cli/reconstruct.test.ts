@@ -111,6 +111,7 @@ t.test('facelive reconstruct with bad inputs gives one clear message and a non-z
     [['reconstruct', '--input', grey, '--out', join(dir, 'o4')], 1, /no face found in any of the 1 frames/],
     [['reconstruct', '--input', grey, '--out', join(dir, 'o5'), '--export', 'depth,meshes'], 2, /--export: unknown "meshes"/],
     [['reconstruct', '--input', grey, '--out', join(dir, 'o6'), '--window', '9'], 1, /window must be an integer from 1 to 8/],
+    [['reconstruct', '--input', grey, '--out', join(dir, 'o7'), '--face-box', '10,20'], 2, /--face-box: expected X,Y,SIDE/],
   ];
   for (const [args, code, message] of cases) {
     const r = facelive(args);

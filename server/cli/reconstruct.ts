@@ -9,7 +9,7 @@ import { intFlag, parseFlags } from './args.js';
 import { Progress, stopOnSignal } from './progress.js';
 
 export const RECONSTRUCT_USAGE = `Usage: facelive reconstruct --input <video|folder|image> --out DIR [--model FILE] [--fov DEG]
-                            [--window W] [--export ${EXPORTS.join(',')}] [--quiet]
+                            [--window W] [--face-box X,Y,SIDE] [--export ${EXPORTS.join(',')}] [--quiet]
 
 Runs every frame through the engine (face region → crop → model with its window → canonical lookup) and writes:
 crops.json (where each frame's maps lie in the frame) and, per --export:
@@ -27,12 +27,14 @@ crops.json (where each frame's maps lie in the frame) and, per --export:
   --model     ONNX model (default models/facestream-small.onnx)
   --fov       horizontal field of view of the camera, degrees, 20..120 (default 60)
   --window    frames the model attends to, 1..the model's window (default: the whole window)
+  --face-box  where the face is, for photos where detection finds none: the square's top-left corner X,Y
+              and its SIDE, in pixels of the input (used when the face is not detected)
   --export    comma-separated list (default: all)`;
 
 export function parseReconstructArgs(argv: string[]) {
   const v = parseFlags('reconstruct', argv, {
     input: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, fov: { type: 'string' },
-    window: { type: 'string' }, export: { type: 'string' }, quiet: { type: 'boolean' },
+    window: { type: 'string' }, export: { type: 'string' }, quiet: { type: 'boolean' }, 'face-box': { type: 'string' },
   });
   if (typeof v.input !== 'string' || !v.input) throw new UsageError('reconstruct: --input is required (a video, a folder of images or an image)');
   if (typeof v.out !== 'string' || !v.out) throw new UsageError('reconstruct: --out DIR is required');
@@ -50,8 +52,18 @@ export function parseReconstructArgs(argv: string[]) {
     fovDeg: intFlag('reconstruct', v, 'fov', 60, 20, 120),
     window: v.window === undefined ? undefined : intFlag('reconstruct', v, 'window', 8, 1, 64),
     exports,
+    faceBox: v['face-box'] === undefined ? undefined : parseFaceBox(String(v['face-box'])),
     quiet: v.quiet === true,
   };
+}
+
+function parseFaceBox(text: string) {
+  const parts = text.split(',').map((x) => Number(x.trim()));
+  if (parts.length !== 3 || !parts.every(Number.isFinite) || parts[2] < 8) {
+    throw new UsageError(`reconstruct: --face-box: expected X,Y,SIDE in pixels (SIDE at least 8), got "${text}"`);
+  }
+  const [x, y, side] = parts;
+  return { centerX: x + side / 2 - 0.5, centerY: y + side / 2 - 0.5, side };
 }
 
 export async function reconstructCommand(argv: string[]): Promise<number> {
@@ -62,7 +74,7 @@ export async function reconstructCommand(argv: string[]): Promise<number> {
   try {
     progress.start(source.frameCount);
     const r = await runReconstruct(
-      { source, out: a.out, modelPath: a.model, fovDeg: a.fovDeg, window: a.window, exports: a.exports },
+      { source, out: a.out, modelPath: a.model, fovDeg: a.fovDeg, window: a.window, faceBox: a.faceBox, exports: a.exports },
       { frame: () => progress.tick() },
       stop.requested,
     );

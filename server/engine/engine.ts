@@ -116,6 +116,11 @@ export interface SessionOptions {
   readonly window?: number;
   /** fit blendshapes (and the identity) every frame (default true) */
   readonly blendshapes?: boolean;
+  /**
+   * where the face is when the whole-frame detection cannot find it (frame pixels): used for the first frame and
+   * whenever the face is lost and not re-detected. For photos where the synthetic-trained detector fails.
+   */
+  readonly faceBox?: CropBox;
 }
 
 /** Face frames whose tracked meshes the identity is fitted to, once per session. */
@@ -151,6 +156,10 @@ export class FaceEngine {
     if (o.window !== undefined && !(Number.isInteger(o.window) && o.window >= 1 && o.window <= W)) {
       throw new InputError(`window must be an integer from 1 to ${W} (the model's window), got ${o.window}`);
     }
+    const b = o.faceBox;
+    if (b && !(Number.isFinite(b.centerX) && Number.isFinite(b.centerY) && Number.isFinite(b.side) && b.side >= 8)) {
+      throw new InputError(`faceBox must have a finite centre and a side of at least 8 pixels, got ${JSON.stringify(b)}`);
+    }
     const s = new EngineSession(this.client, this.template, o, () => this.sessions.delete(s));
     this.sessions.add(s);
     return s;
@@ -172,6 +181,8 @@ interface PointSeed {
 
 export class EngineSession {
   private box: CropBox | null = null;
+  /** the current box is the caller's faceBox, not a detection */
+  private boxFromCaller = false;
   private state: StreamState;
   private readonly region: FaceRegionOptions;
   private seeds: PointSeed[] = [];
@@ -252,8 +263,10 @@ export class EngineSession {
       const found = await this.runModel(frame.pixels, whole, K, this.client.createState());
       const box = found.certainty >= this.region.detectCertainty ? boxFromMask(found.mask, whole, { ...this.region, minFacePixels: Math.max(24, this.region.minFacePixels / 2) }) : null;
       detectMs = performance.now() - start;
-      if (!box) return { kind: 'noFace', ...base, reason: 'notFound' };
-      this.box = box;
+      const fallback = box ?? this.options.faceBox ?? null;
+      if (!fallback) return { kind: 'noFace', ...base, reason: 'notFound' };
+      this.box = fallback;
+      this.boxFromCaller = box === null;
       this.resetWindow();
     }
     const placement = new CropPlacement(this.box, S);
@@ -262,7 +275,9 @@ export class EngineSession {
     // a shorter window: forget the cached frames beyond it (the graph's cost does not change)
     const window = this.options.window ?? this.client.contract.window;
     this.state.cacheValid.fill(0, 0, Math.max(0, this.client.contract.window - window));
-    const next = certainty >= this.region.trackCertainty ? boxFromMask(mask, placement, this.region) : null;
+    // the caller's box says there is a face: only the certainty gate against false faces is waived
+    const next = certainty >= this.region.trackCertainty || this.boxFromCaller ? boxFromMask(mask, placement, this.region) : null;
+    this.boxFromCaller = false;
     if (!next) {
       this.box = null;
       this.resetWindow();

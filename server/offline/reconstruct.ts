@@ -9,7 +9,7 @@ import { InputError } from '../../shared/errors.js';
 import { encodeNpy } from '../../shared/io/npy.js';
 import { hasCanonical } from '../../shared/parts.js';
 import { FaceEngine, defaultIntrinsics, type FaceResult } from '../engine/engine.js';
-import { cropToModelInput, modelInputToRgb } from '../engine/crop.js';
+import { cropToModelInput, modelInputToRgb, type CropBox } from '../engine/crop.js';
 import { pointCloud } from '../engine/pointCloud.js';
 import { loadFacekit } from '../../shared/facekit/loadFacekit.js';
 import { buildFaceTemplate } from '../engine/faceTemplate.js';
@@ -31,6 +31,8 @@ export interface ReconstructRun {
   readonly modelPath: string;
   readonly fovDeg: number;
   readonly window?: number;
+  /** where the face is when detection finds none (frame pixels) */
+  readonly faceBox?: CropBox;
   readonly exports: ReadonlySet<ExportName>;
 }
 
@@ -50,7 +52,7 @@ export async function runReconstruct(run: ReconstructRun, events: ReconstructEve
   const previewFrames: { rgb: Uint8Array; result: Face }[] = [];
   let stopped = false;
   try {
-    const session = engine.openSession({ window: run.window });
+    const session = engine.openSession({ window: run.window, faceBox: run.faceBox });
     mkdirSync(out, { recursive: true });
     if (exports.has('depth')) mkdirSync(join(out, 'depth'), { recursive: true });
     if (exports.has('ply')) mkdirSync(join(out, 'ply'), { recursive: true });

@@ -22,7 +22,10 @@ export interface EncodedVp8 {
 }
 
 async function loadLibav(): Promise<LibAV> {
-  return LibAVFactory.LibAV({ noworker: true, nothreads: true });
+  const libav = await LibAVFactory.LibAV({ noworker: true, nothreads: true });
+  // libvpx announces its version and every size change on stderr; keep errors only
+  await libav.av_log_set_level(libav.AV_LOG_ERROR);
+  return libav;
 }
 
 export class Vp8Decoder {

@@ -1,0 +1,38 @@
+/**
+ * An engine result as data-channel messages (shared/wire/schema.ts): the sparse part for the reliable channel,
+ * and, when due, the maps for the unordered one. The tracked mesh rides with the sparse part when the client
+ * asked for it on this frame.
+ */
+import type { FaceResult, PointVisibility } from '../engine/engine.js';
+import type { TrackedMesh } from '../engine/trackedMesh.js';
+import { encodeMaps } from '../../shared/wire/mapCodec.js';
+import type { MapsMessage, ResultMessage } from '../../shared/wire/schema.js';
+
+const VISIBILITY: Record<PointVisibility, number> = { occluded: 0, lowConfidence: 1, visible: 2 };
+
+export interface MeshSource {
+  readonly mesh: TrackedMesh;
+  /** neutral mesh of the session's identity (TrackedMesh.identityBase), refreshed when the identity is fitted */
+  base: Float32Array;
+}
+
+export function encodeResult(r: FaceResult, o: { withMaps: boolean; withMesh: boolean; mesh: MeshSource | null }): { result: ResultMessage; maps: MapsMessage | null } {
+  const captureTimeMs = r.captureTimeMs ?? null;
+  if (r.kind === 'noFace') return { result: { t: 'result', frameId: r.frameId, captureTimeMs, face: false, reason: r.reason }, maps: null };
+  const points = new Float32Array(r.points.length * 3);
+  r.points.forEach((p, i) => {
+    points[i * 3] = p.x;
+    points[i * 3 + 1] = p.y;
+    points[i * 3 + 2] = VISIBILITY[p.visibility];
+  });
+  const mesh = o.withMesh && o.mesh && r.pose && r.blendshapes ? o.mesh.mesh.posed(o.mesh.base, r.blendshapes, r.pose) : null;
+  const result: ResultMessage = {
+    t: 'result', frameId: r.frameId, captureTimeMs, face: true, box: r.box,
+    landmarks: r.landmarks, pointIds: Uint32Array.from(r.points, (p) => p.id), points,
+    pose: r.pose ? { rotation: Float32Array.from(r.pose.rotation), translationM: Float32Array.from(r.pose.translationM) } : null,
+    blendshapes: r.blendshapes, mesh,
+    timings: { ...r.timings },
+  };
+  const maps: MapsMessage | null = o.withMaps ? { t: 'maps', frameId: r.frameId, box: r.placement.box, maps: encodeMaps(r.maps) } : null;
+  return { result, maps };
+}

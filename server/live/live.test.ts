@@ -1,0 +1,112 @@
+/**
+ * The live path end to end over loopback: a Node client (werift) streams generator frames as VP8 to the server,
+ * which decodes, runs the engine and sends results and maps back on data channels.
+ */
+import t from 'tap';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { widescreenI420 } from '../../bench/engineAccuracy.js';
+import { NodeClient } from '../../client/node/nodeClient.js';
+import { projectRoot } from '../../shared/projectRoot.js';
+import type { ResultMessage } from '../../shared/wire/schema.js';
+import { loadHeadAssets } from '../synth/headAssets.js';
+import { planSequence, SequenceRenderer, type RenderedFrame } from '../synth/sequence.js';
+import { LiveServer } from './liveServer.js';
+
+const MODEL = join(projectRoot(), 'models', 'facestream-small.onnx');
+const assets = loadHeadAssets();
+
+function frames(count: number) {
+  const plan = planSequence({ seed: 77, split: 'test', index: 0, frames: count, size: 480, fps: 30 });
+  const r = new SequenceRenderer(plan, assets);
+  return Array.from({ length: count }, (_, f) => {
+    const truth = r.render(f);
+    return { truth, input: widescreenI420(truth, plan.intrinsics) };
+  });
+}
+
+async function stream(client: NodeClient, list: ReturnType<typeof frames>, firstTimestamp: number) {
+  const start = performance.now();
+  for (let f = 0; f < list.length; f++) {
+    await client.sendFrame(list[f].input.pixels, firstTimestamp + f * 3000);
+    await new Promise((r) => setTimeout(r, Math.max(0, start + (f + 1) * 40 - performance.now())));
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+}
+
+const until = async (what: () => boolean, ms: number) => {
+  const end = Date.now() + ms;
+  while (!what() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  return what();
+};
+
+t.test('a Node client streams VP8 to the server and gets results and maps for its frames', async (t) => {
+  const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 2, loopbackOnly: true, threads: 1 });
+  t.teardown(() => server.close());
+  const list = frames(30);
+  const client = await NodeClient.connect(server.signalUrl, { width: 640, height: 480, fps: 25, loopbackOnly: true });
+  t.teardown(() => client.close());
+  const results: ResultMessage[] = [];
+  let maps = 0, faceMapPixels = 0;
+  client.on('result', (r) => results.push(r));
+  client.on('maps', (m) => {
+    maps++;
+    faceMapPixels = m.maps.mask.filter((p) => p === 1).length;
+  });
+  await stream(client, list, 0);
+  t.equal(client.hello?.model.name, 'facestream-small', 'hello names the model');
+  t.equal(client.hello?.expressionNames.length, 57, 'and the blendshapes');
+  const faces = results.filter((r): r is Extract<ResultMessage, { face: true }> => r.face);
+  t.ok(faces.length >= 8, `${faces.length} face results for 30 frames sent (the newest frame wins when busy)`);
+  t.ok(maps >= 4 && faceMapPixels > 1000, `${maps} maps decoded, the last with ${faceMapPixels} face-skin pixels`);
+  // landmarks against the generator's truth, through VP8 at 1.5 Mbit/s
+  const errors: number[] = [];
+  for (const r of faces) {
+    const f = r.frameId / 3000;
+    t.ok(Number.isInteger(f) && f >= 0 && f < 30, `frameId ${r.frameId} is one of ours`);
+    const truth: RenderedFrame = list[f].truth;
+    for (let l = 0; l < 68; l++) {
+      if (!r.landmarks[l * 3 + 2] || !truth.landmarks[l * 3 + 2]) continue;
+      errors.push(Math.hypot(r.landmarks[l * 3] - truth.landmarks[l * 3] - list[f].input.offsetX, r.landmarks[l * 3 + 1] - truth.landmarks[l * 3 + 1]));
+    }
+  }
+  errors.sort((a, b) => a - b);
+  t.ok(errors[errors.length >> 1] < 10, `landmark median ${errors[errors.length >> 1]?.toFixed(2)} px over ${errors.length}`);
+  t.ok(faces.every((r) => r.pose && r.blendshapes?.length === 57), 'pose and blendshapes in every face result');
+  await client.close();
+  t.ok(await until(() => server.sessions.size === 0, 5000), 'closing the client frees its session');
+});
+
+t.test('two clients at once get only their own results; a third is told the server is busy', async (t) => {
+  const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 2, loopbackOnly: true, threads: 1 });
+  t.teardown(() => server.close());
+  const list = frames(12);
+  const a = await NodeClient.connect(server.signalUrl, { width: 640, height: 480, fps: 25, loopbackOnly: true, session: { mapsEvery: 0 } });
+  const b = await NodeClient.connect(server.signalUrl, { width: 640, height: 480, fps: 25, loopbackOnly: true, session: { mapsEvery: 0 } });
+  t.teardown(() => Promise.all([a.close(), b.close()]));
+  await t.rejects(NodeClient.connect(server.signalUrl, { width: 640, height: 480, fps: 25, loopbackOnly: true }), /busy/);
+  const idsA: number[] = [], idsB: number[] = [];
+  a.on('result', (r) => idsA.push(r.frameId));
+  b.on('result', (r) => idsB.push(r.frameId));
+  await Promise.all([stream(a, list, 0), stream(b, list, 9_000_000)]);
+  t.ok(idsA.length >= 2 && idsB.length >= 2, `${idsA.length} and ${idsB.length} results`);
+  t.ok(idsA.every((id) => id < 9_000_000), 'A sees only its frames');
+  t.ok(idsB.every((id) => id >= 9_000_000), 'B sees only its frames');
+});
+
+t.test('signaling: a bad message is answered with an error and the socket stays up', async (t) => {
+  const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 1, loopbackOnly: true, threads: 1 });
+  t.teardown(() => server.close());
+  const ws = new WebSocket(server.signalUrl);
+  await new Promise((r) => ws.once('open', r));
+  const replies: string[] = [];
+  ws.on('message', (d) => replies.push(d.toString()));
+  for (const m of ['not json', JSON.stringify({ type: 'offer' }), JSON.stringify({ type: 'candidate', candidate: { candidate: 'x' } }), JSON.stringify({ type: 'dance' })]) ws.send(m);
+  t.ok(await until(() => replies.length === 4, 3000), 'four replies');
+  t.match(replies[0], /"code":"protocol".*not JSON/);
+  t.match(replies[1], /signal.sdp: expected a string/);
+  t.match(replies[2], /a candidate before the offer/);
+  t.match(replies[3], /signal.type: expected offer, candidate or close/);
+  t.equal(ws.readyState, WebSocket.OPEN, 'still open');
+  ws.close();
+});

@@ -1,0 +1,133 @@
+/**
+ * `facelive serve` without the command line: one HTTP server for signaling (WebSocket on /signal) and health,
+ * one engine (one model worker) shared by every session, one LiveSession per peer connection. Limits: at most
+ * `maxSessions` sessions (a further offer is answered with error "busy"); signaling messages over 128 KiB are
+ * refused by the socket. A bad message gets an `error` reply and the socket stays up; a closed socket closes its
+ * session and frees its place.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RTCPeerConnection } from 'werift';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ProtocolError } from '../../shared/errors.js';
+import { loadFacekit } from '../../shared/facekit/loadFacekit.js';
+import { parseClientSignal, type ServerSignal } from '../../shared/signaling.js';
+import { WIRE_VERSION, type HelloMessage } from '../../shared/wire/schema.js';
+import { FaceEngine } from '../engine/engine.js';
+import { buildFaceTemplate } from '../engine/faceTemplate.js';
+import { TrackedMesh } from '../engine/trackedMesh.js';
+import { Decoder } from '../ingest/decoder.js';
+import { LiveSession } from './liveSession.js';
+import { peerConfig } from './peerConfig.js';
+
+export interface LiveServerOptions {
+  readonly host: string;
+  /** 0: any free port */
+  readonly port: number;
+  readonly modelPath: string;
+  readonly maxSessions: number;
+  /** ICE on 127.0.0.1 only (tests, a demo on one machine) */
+  readonly loopbackOnly: boolean;
+  /** model threads in the inference worker */
+  readonly threads?: number;
+}
+
+export class LiveServer {
+  readonly sessions = new Map<string, LiveSession>();
+  private closed = false;
+
+  private constructor(
+    private readonly http: Server,
+    private readonly wss: WebSocketServer,
+    private readonly engine: FaceEngine,
+    private readonly mesh: TrackedMesh,
+    private readonly o: LiveServerOptions,
+  ) {}
+
+  static async start(o: LiveServerOptions): Promise<LiveServer> {
+    const facekit = loadFacekit();
+    const engine = await FaceEngine.create({ modelPath: o.modelPath, threads: o.threads ?? 2, template: buildFaceTemplate(facekit) });
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http, path: '/signal', maxPayload: 128 * 1024 });
+    const server = new LiveServer(http, wss, engine, new TrackedMesh(facekit), o);
+    http.on('request', (req, res) => {
+      if (req.url === '/health') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ sessions: server.sessions.size, maxSessions: o.maxSessions, model: engine.contract.name }));
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found: signaling is a WebSocket on /signal, health on /health\n');
+    });
+    wss.on('connection', (ws) => server.onSocket(ws));
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(o.port, o.host, () => resolve());
+    });
+    return server;
+  }
+
+  get url(): string {
+    const a = this.http.address() as AddressInfo;
+    return `http://${a.address}:${a.port}`;
+  }
+
+  get signalUrl(): string {
+    return this.url.replace(/^http/, 'ws') + '/signal';
+  }
+
+  private onSocket(ws: WebSocket): void {
+    let session: LiveSession | null = null;
+    let pc: RTCPeerConnection | null = null;
+    const reply = (m: ServerSignal) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+    };
+    ws.on('message', async (data, isBinary) => {
+      try {
+        if (isBinary) throw new ProtocolError('signal: expected a text message');
+        const m = parseClientSignal(data.toString());
+        if (m.type === 'offer') {
+          if (pc) throw new ProtocolError('signal: this socket already has a session (one offer per socket)');
+          if (this.sessions.size >= this.o.maxSessions) return reply({ type: 'error', code: 'busy', message: `the server holds its maximum of ${this.o.maxSessions} sessions` });
+          const id = randomUUID();
+          pc = new RTCPeerConnection(peerConfig(this.o.loopbackOnly));
+          pc.onIceCandidate.subscribe((c) => {
+            if (c?.candidate) reply({ type: 'candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } });
+          });
+          const decoder = await Decoder.create();
+          const contract = this.engine.contract;
+          const hello: HelloMessage = { t: 'hello', v: WIRE_VERSION, sessionId: id, model: { name: contract.name, cropSize: contract.cropSize, window: contract.window }, expressionNames: this.mesh.expressionNames };
+          session = new LiveSession(id, pc, this.engine.openSession(), decoder, m.options, this.mesh, hello);
+          this.sessions.set(id, session);
+          session.once('close', () => {
+            this.sessions.delete(id);
+            ws.close();
+          });
+          await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+          await pc.setLocalDescription(await pc.createAnswer());
+          reply({ type: 'answer', sdp: pc.localDescription!.sdp, sessionId: id });
+        } else if (m.type === 'candidate') {
+          if (!pc) throw new ProtocolError('signal: a candidate before the offer');
+          await pc.addIceCandidate({ candidate: m.candidate.candidate, sdpMid: m.candidate.sdpMid ?? undefined, sdpMLineIndex: m.candidate.sdpMLineIndex ?? undefined });
+        } else {
+          await session?.close();
+        }
+      } catch (e) {
+        reply({ type: 'error', code: e instanceof ProtocolError ? 'protocol' : 'internal', message: (e as Error).message });
+      }
+    });
+    ws.on('close', () => void session?.close());
+  }
+
+  /** Idempotent: closes every session, the signaling sockets, the HTTP server and the engine. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.sessions.values()].map((s) => s.close()));
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.engine.close();
+  }
+}

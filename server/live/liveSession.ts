@@ -1,0 +1,210 @@
+/**
+ * One client, one peer connection, one engine session. The frame's path:
+ *   track RTP → ingest/videoIngest (jitter buffer, VP8 frames) → ingest/decoder (worker) → the newest decoded
+ *   frame waits here → engine session → egress/resultEncoder → "results" and "maps" data channels.
+ * Every frame is decoded (VP8 frames depend on the previous ones), but a decoded frame that would wait behind a
+ * busy engine is replaced by the next one: only the newest waits, the others are counted as dropped. Sends never
+ * queue without bound: a data channel whose buffer is above its limit drops the message and counts it.
+ */
+import { EventEmitter } from 'node:events';
+import type { RTCDataChannel, RTCPeerConnection, MediaStreamTrack } from 'werift';
+import { InvalidStateError, ProtocolError } from '../../shared/errors.js';
+import type { SessionOptionsWire } from '../../shared/signaling.js';
+import { splitMessage } from '../../shared/wire/chunks.js';
+import { decodeClientMessage, encodeMessage, type ServerMessage } from '../../shared/wire/schema.js';
+import { encodeResult, type MeshSource } from '../egress/resultEncoder.js';
+import type { EngineSession, FaceResult } from '../engine/engine.js';
+import type { TrackedMesh } from '../engine/trackedMesh.js';
+import { Decoder } from '../ingest/decoder.js';
+import { VideoIngest } from '../ingest/videoIngest.js';
+
+export interface LiveSessionStats {
+  framesIn: number;
+  framesDecoded: number;
+  decodeErrors: number;
+  framesProcessed: number;
+  /** decoded frames replaced by a newer one while the engine was busy */
+  framesDropped: number;
+  resultsDropped: number;
+  mapsDropped: number;
+  keyframeRequests: number;
+}
+
+export interface LiveSessionEvents {
+  result: [FaceResult];
+  close: [];
+}
+
+/** Above this many buffered bytes a channel's new message is dropped (maps: a frame is ~15 KB). */
+const MAPS_BUFFER_LIMIT = 256 * 1024;
+const RESULTS_BUFFER_LIMIT = 512 * 1024;
+/** decoded in a few ms each: this many waiting means the machine cannot keep up */
+const MAX_DECODE_BACKLOG = 8;
+
+export class LiveSession extends EventEmitter<LiveSessionEvents> {
+  readonly stats: LiveSessionStats = { framesIn: 0, framesDecoded: 0, decodeErrors: 0, framesProcessed: 0, framesDropped: 0, resultsDropped: 0, mapsDropped: 0, keyframeRequests: 0 };
+  private results: RTCDataChannel | null = null;
+  private maps: RTCDataChannel | null = null;
+  private waiting: { frameId: number; width: number; height: number; data: Uint8Array } | null = null;
+  private busy = false;
+  private decoding: Promise<void> = Promise.resolve();
+  /** frames handed to the decoder and not yet decoded */
+  private decodeBacklog = 0;
+  /** after a backlog overflow: skip frames until a keyframe restarts the decoder's chain */
+  private skipUntilKeyframe = false;
+  private closed = false;
+  private messageId = 0;
+  private processedSinceMaps = 0;
+  private processedSinceMesh = 0;
+  private mesh: MeshSource | null = null;
+  private identitySeen: Float32Array | null = null;
+  private readonly statsTimer: NodeJS.Timeout;
+
+  constructor(
+    readonly id: string,
+    private readonly pc: RTCPeerConnection,
+    private readonly engine: EngineSession,
+    private readonly decoder: Decoder,
+    private options: SessionOptionsWire,
+    private readonly trackedMesh: TrackedMesh,
+    private readonly hello: ServerMessage,
+  ) {
+    super();
+    pc.onTrack.subscribe((track) => this.onTrack(track));
+    pc.onDataChannel.subscribe((ch) => this.onChannel(ch));
+    pc.connectionStateChange.subscribe((s) => {
+      if (s === 'failed' || s === 'closed' || s === 'disconnected') void this.close();
+    });
+    this.statsTimer = setInterval(() => this.sendStats(), 1000);
+  }
+
+  private onTrack(track: MediaStreamTrack): void {
+    if (track.kind !== 'video') return;
+    const requestKeyframe = () => {
+      this.stats.keyframeRequests++;
+      const receiver = this.pc.getTransceivers().find((t) => t.receiver.track === track)?.receiver;
+      if (receiver && track.ssrc !== undefined) void receiver.sendRtcpPLI(track.ssrc).catch(() => undefined);
+    };
+    const ingest = new VideoIngest({ latencyMs: 60, onNeedKeyframe: requestKeyframe });
+    track.onReceiveRtp.subscribe((rtp) => {
+      if (this.closed) return;
+      for (const f of ingest.push(rtp)) {
+        this.stats.framesIn++;
+        // a decoder that cannot keep up must not build a queue: drop to the next keyframe and ask for one
+        if (this.skipUntilKeyframe && !f.keyframe) {
+          this.stats.framesDropped++;
+          continue;
+        }
+        this.skipUntilKeyframe = false;
+        if (this.decodeBacklog >= MAX_DECODE_BACKLOG) {
+          this.skipUntilKeyframe = true;
+          this.stats.framesDropped++;
+          requestKeyframe();
+          continue;
+        }
+        this.decodeBacklog++;
+        // in order, one at a time: VP8 frames depend on the ones before
+        this.decoding = this.decoding.then(() => this.decode(f.data, f.rtpTimestamp)).finally(() => this.decodeBacklog--);
+      }
+    });
+  }
+
+  private async decode(data: Uint8Array, rtpTimestamp: number): Promise<void> {
+    if (this.closed) return;
+    try {
+      const pic = await this.decoder.decode(data);
+      if (!pic) return;
+      this.stats.framesDecoded++;
+      if (this.waiting) this.stats.framesDropped++;
+      this.waiting = { frameId: rtpTimestamp, ...pic };
+      void this.pump();
+    } catch (e) {
+      if (e instanceof InvalidStateError) return; // closing
+      this.stats.decodeErrors++;
+    }
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy || this.closed) return;
+    while (this.waiting && !this.closed) {
+      const f = this.waiting;
+      this.waiting = null;
+      this.busy = true;
+      try {
+        const r = await this.engine.process({ frameId: f.frameId, captureTimeMs: Date.now(), pixels: { format: 'i420', width: f.width, height: f.height, data: f.data } });
+        this.stats.framesProcessed++;
+        this.send(r);
+        this.emit('result', r);
+      } catch (e) {
+        if (!(e instanceof InvalidStateError)) this.stats.decodeErrors++;
+      } finally {
+        this.busy = false;
+      }
+    }
+  }
+
+  private send(r: FaceResult): void {
+    if (r.kind === 'face' && r.identity && r.identity !== this.identitySeen) {
+      this.identitySeen = r.identity;
+      this.mesh = { mesh: this.trackedMesh, base: this.trackedMesh.identityBase(r.identity) };
+    }
+    const withMaps = this.options.mapsEvery > 0 && ++this.processedSinceMaps >= this.options.mapsEvery;
+    const withMesh = this.options.meshEvery > 0 && ++this.processedSinceMesh >= this.options.meshEvery;
+    if (withMaps) this.processedSinceMaps = 0;
+    if (withMesh) this.processedSinceMesh = 0;
+    const mesh = withMesh ? (this.mesh ?? { mesh: this.trackedMesh, base: this.trackedMesh.identityBase(null) }) : null;
+    const { result, maps } = encodeResult(r, { withMaps, withMesh, mesh });
+    this.sendOn(this.results, encodeMessage(result), RESULTS_BUFFER_LIMIT, 'resultsDropped');
+    if (maps) {
+      const ch = this.maps;
+      if (!ch || ch.readyState !== 'open' || ch.bufferedAmount > MAPS_BUFFER_LIMIT) {
+        this.stats.mapsDropped++;
+        return;
+      }
+      for (const c of splitMessage(encodeMessage(maps), this.messageId++, 16384)) ch.send(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    }
+  }
+
+  private sendOn(ch: RTCDataChannel | null, bytes: Uint8Array, limit: number, counter: 'resultsDropped' | 'mapsDropped'): void {
+    if (!ch || ch.readyState !== 'open' || ch.bufferedAmount > limit) {
+      this.stats[counter]++;
+      return;
+    }
+    ch.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
+  private onChannel(ch: RTCDataChannel): void {
+    if (ch.label === 'results') {
+      this.results = ch;
+      const greet = () => this.sendOn(ch, encodeMessage(this.hello), RESULTS_BUFFER_LIMIT, 'resultsDropped');
+      if (ch.readyState === 'open') greet();
+      else ch.stateChanged.subscribe((s) => s === 'open' && greet());
+      ch.onMessage.subscribe((m) => {
+        try {
+          const msg = decodeClientMessage(typeof m === 'string' ? new TextEncoder().encode(m) : new Uint8Array(m));
+          if (msg.t === 'options') this.options = { mapsEvery: msg.mapsEvery, meshEvery: msg.meshEvery };
+        } catch (e) {
+          if (!(e instanceof ProtocolError)) throw e;
+          this.stats.decodeErrors++;
+        }
+      });
+    } else if (ch.label === 'maps') {
+      this.maps = ch;
+    }
+  }
+
+  private sendStats(): void {
+    const s = this.stats;
+    this.sendOn(this.results, encodeMessage({ t: 'stats', framesIn: s.framesIn, framesProcessed: s.framesProcessed, framesDropped: s.framesDropped, mapsDropped: s.mapsDropped }), RESULTS_BUFFER_LIMIT, 'resultsDropped');
+  }
+
+  /** Idempotent: the peer, the engine session and the decoder go; `close` is emitted once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.statsTimer);
+    this.engine.close();
+    await Promise.allSettled([this.pc.close(), this.decoder.close()]);
+    this.emit('close');
+  }
+}

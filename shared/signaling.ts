@@ -1,0 +1,106 @@
+/**
+ * Signaling between a client and the live server, JSON over a WebSocket. The client offers (its camera track
+ * and the "results" and "maps" data channels), the server answers; both trickle ICE candidates. Every message
+ * from the other side goes through a parser that names the bad field; a bad message gets an `error` reply and
+ * the socket stays up.
+ */
+import { ProtocolError } from './errors.js';
+
+export interface IceCandidateWire {
+  readonly candidate: string;
+  readonly sdpMid: string | null;
+  readonly sdpMLineIndex: number | null;
+}
+
+export interface SessionOptionsWire {
+  /** send maps with every n-th result (0: never; default 1) */
+  readonly mapsEvery: number;
+  /** send the tracked mesh with every n-th result (0: never; default 0) */
+  readonly meshEvery: number;
+}
+
+export const DEFAULT_SESSION_OPTIONS: SessionOptionsWire = Object.freeze({ mapsEvery: 1, meshEvery: 0 });
+
+export type ClientSignal =
+  | { readonly type: 'offer'; readonly sdp: string; readonly options: SessionOptionsWire }
+  | { readonly type: 'candidate'; readonly candidate: IceCandidateWire }
+  | { readonly type: 'close' };
+
+export type ServerSignal =
+  | { readonly type: 'answer'; readonly sdp: string; readonly sessionId: string }
+  | { readonly type: 'candidate'; readonly candidate: IceCandidateWire }
+  | { readonly type: 'error'; readonly code: string; readonly message: string };
+
+const MAX_SDP = 64 * 1024;
+
+function record(raw: unknown, path: string): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ProtocolError(`${path}: expected an object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`);
+  return raw as Record<string, unknown>;
+}
+
+function str(o: Record<string, unknown>, k: string, path: string, max: number): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length > max) throw new ProtocolError(`${path}.${k}: expected a string of at most ${max} characters, got ${typeof v === 'string' ? `${v.length} characters` : typeof v}`);
+  return v;
+}
+
+function candidate(raw: unknown, path: string): IceCandidateWire {
+  const c = record(raw, path);
+  const mid = c.sdpMid ?? null, index = c.sdpMLineIndex ?? null;
+  if (mid !== null && typeof mid !== 'string') throw new ProtocolError(`${path}.sdpMid: expected a string or null, got ${typeof mid}`);
+  if (index !== null && !(Number.isInteger(index) && (index as number) >= 0 && (index as number) < 64)) throw new ProtocolError(`${path}.sdpMLineIndex: expected an integer 0..63 or null, got ${String(index)}`);
+  return { candidate: str(c, 'candidate', path, 1024), sdpMid: mid as string | null, sdpMLineIndex: index as number | null };
+}
+
+function sessionOptions(raw: unknown, path: string): SessionOptionsWire {
+  if (raw === undefined) return DEFAULT_SESSION_OPTIONS;
+  const o = record(raw, path);
+  const int = (k: keyof SessionOptionsWire) => {
+    const v = o[k] ?? DEFAULT_SESSION_OPTIONS[k];
+    if (!(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1000)) throw new ProtocolError(`${path}.${k}: expected an integer 0..1000, got ${String(v)}`);
+    return v as number;
+  };
+  return { mapsEvery: int('mapsEvery'), meshEvery: int('meshEvery') };
+}
+
+/** A message from a client (text of a WebSocket frame). */
+export function parseClientSignal(text: string): ClientSignal {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new ProtocolError('signal: not JSON');
+  }
+  const m = record(raw, 'signal');
+  switch (m.type) {
+    case 'offer':
+      return { type: 'offer', sdp: str(m, 'sdp', 'signal', MAX_SDP), options: sessionOptions(m.options, 'signal.options') };
+    case 'candidate':
+      return { type: 'candidate', candidate: candidate(m.candidate, 'signal.candidate') };
+    case 'close':
+      return { type: 'close' };
+    default:
+      throw new ProtocolError(`signal.type: expected offer, candidate or close, got ${JSON.stringify(m.type)}`);
+  }
+}
+
+/** A message from the server. */
+export function parseServerSignal(text: string): ServerSignal {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new ProtocolError('signal: not JSON');
+  }
+  const m = record(raw, 'signal');
+  switch (m.type) {
+    case 'answer':
+      return { type: 'answer', sdp: str(m, 'sdp', 'signal', MAX_SDP), sessionId: str(m, 'sessionId', 'signal', 64) };
+    case 'candidate':
+      return { type: 'candidate', candidate: candidate(m.candidate, 'signal.candidate') };
+    case 'error':
+      return { type: 'error', code: str(m, 'code', 'signal', 64), message: str(m, 'message', 'signal', 1024) };
+    default:
+      throw new ProtocolError(`signal.type: expected answer, candidate or error, got ${JSON.stringify(m.type)}`);
+  }
+}

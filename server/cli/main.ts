@@ -1,20 +1,26 @@
 #!/usr/bin/env node
 /** `facelive`: one program, one subcommand per job. */
 import { AssetError, InputError, UsageError } from '../../shared/errors.js';
+import { CLIENT_USAGE, clientCommand } from './client.js';
 import { RECONSTRUCT_USAGE, reconstructCommand } from './reconstruct.js';
+import { SERVE_USAGE, serveCommand } from './serve.js';
 import { SYNTH_USAGE, synthCommand } from './synth.js';
 
 const USAGE = `Usage: facelive <command> [flags]
 
 Commands:
   synth         render synthetic face sequences with exact ground truth
-  reconstruct   a video, a folder of images or one image in; depth, canonical maps, tracks, point clouds out
+  reconstruct   a video, a folder of images or one image in; depth, canonical maps, tracks, mesh, point clouds out
+  serve         the live server: WebRTC video in, 4D face results out on data channels
+  client        stream a video or images to a live server as a WebRTC peer and report speed and latency
 
 Run "facelive <command> --help" for a command's flags.`;
 
 const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
   synth: { usage: SYNTH_USAGE, run: (argv) => synthCommand(argv) },
   reconstruct: { usage: RECONSTRUCT_USAGE, run: reconstructCommand },
+  serve: { usage: SERVE_USAGE, run: serveCommand },
+  client: { usage: CLIENT_USAGE, run: clientCommand },
 };
 
 async function main(argv: string[]): Promise<number> {

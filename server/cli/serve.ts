@@ -1,0 +1,46 @@
+/** `facelive serve`: the live server (see server/live/liveServer.ts). */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../../shared/errors.js';
+import { projectRoot } from '../../shared/projectRoot.js';
+import { LiveServer } from '../live/liveServer.js';
+import { intFlag, parseFlags } from './args.js';
+
+export const SERVE_USAGE = `Usage: facelive serve [--host ADDR] [--port N] [--model FILE] [--max-sessions N] [--loopback]
+
+Runs the live server: WebRTC peers signal over a WebSocket at ws://HOST:PORT/signal, send VP8 video, and get
+results (points, landmarks, pose, blendshapes, mesh) and maps (depth, canonical, confidence, mask) back on
+data channels. GET /health reports the sessions.
+
+  --host          address to listen on (default 0.0.0.0)
+  --port          port (default 8080; 0 picks a free one)
+  --model         ONNX model (default models/facestream-small.onnx)
+  --max-sessions  sessions at once, 1..64 (default 4); a further client is told the server is busy
+  --loopback      ICE on 127.0.0.1 only (a client on the same machine, tests)`;
+
+export function parseServeArgs(argv: string[]) {
+  const v = parseFlags('serve', argv, { host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' }, 'max-sessions': { type: 'string' }, loopback: { type: 'boolean' } });
+  const model = resolve(typeof v.model === 'string' ? v.model : join(projectRoot(), 'models', 'facestream-small.onnx'));
+  if (!existsSync(model)) throw new UsageError(`serve: --model: ${model} not found`);
+  return {
+    host: typeof v.host === 'string' ? v.host : '0.0.0.0',
+    port: intFlag('serve', v, 'port', 8080, 0, 65535),
+    model,
+    maxSessions: intFlag('serve', v, 'max-sessions', 4, 1, 64),
+    loopbackOnly: v.loopback === true,
+  };
+}
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const a = parseServeArgs(argv);
+  const server = await LiveServer.start({ host: a.host, port: a.port, modelPath: a.model, maxSessions: a.maxSessions, loopbackOnly: a.loopbackOnly });
+  process.stdout.write(`facelive serve: signaling on ${server.signalUrl}, health on ${server.url}/health (Ctrl-C stops)\n`);
+  await new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  process.stdout.write('facelive serve: stopping\n');
+  await server.close();
+  return 0;
+}

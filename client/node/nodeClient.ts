@@ -109,22 +109,29 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
       });
     });
     ws.on('close', () => void client.close());
-    await pc.setLocalDescription(await pc.createOffer());
-    send({ type: 'offer', sdp: pc.localDescription!.sdp, options: { mapsEvery: o.session?.mapsEvery ?? 1, meshEvery: o.session?.meshEvery ?? 0 } });
-    for (const m of early) send(m);
-    early = null;
-    await answered;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new InvalidStateError('the peer connection did not connect within 10 s')), 10_000);
-      const check = () => {
-        if (results.readyState === 'open') {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      results.stateChanged.subscribe(check);
-      check();
-    });
+    answered.catch(() => undefined); // awaited below; this keeps an early refusal from being unhandled meanwhile
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      send({ type: 'offer', sdp: pc.localDescription!.sdp, options: { mapsEvery: o.session?.mapsEvery ?? 1, meshEvery: o.session?.meshEvery ?? 0 } });
+      for (const m of early) send(m);
+      early = null;
+      await answered;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new InvalidStateError('the peer connection did not connect within 10 s')), 10_000);
+        const check = () => {
+          if (results.readyState === 'open') {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        results.stateChanged.subscribe(check);
+        check();
+      });
+    } catch (e) {
+      // a refused or failed connection leaves nothing running (socket, peer, encoder)
+      await client.close();
+      throw e;
+    }
     return client;
   }
 

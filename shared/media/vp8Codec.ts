@@ -23,8 +23,8 @@ export interface EncodedVp8 {
 
 async function loadLibav(): Promise<LibAV> {
   const libav = await LibAVFactory.LibAV({ noworker: true, nothreads: true });
-  // libvpx announces its version and every size change on stderr; keep errors only
-  await libav.av_log_set_level(libav.AV_LOG_ERROR);
+  // libvpx announces its version, size changes and each corrupt frame on stderr; callers count errors instead
+  await libav.av_log_set_level(libav.AV_LOG_FATAL);
   return libav;
 }
 

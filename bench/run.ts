@@ -1,10 +1,11 @@
 /** `npm run bench -- <name> [flags]`: benchmarks are run by hand, never by CI. */
 import { benchEngine } from './engine.js';
+import { benchLive } from './live.js';
 import { benchModel } from './model.js';
 import { benchReal } from './realImages.js';
 import { benchSynth } from './synth.js';
 
-const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { synth: benchSynth, model: benchModel, real: benchReal, engine: benchEngine };
+const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { synth: benchSynth, model: benchModel, real: benchReal, engine: benchEngine, live: benchLive };
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name ? BENCHES[name] : undefined;

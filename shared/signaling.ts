@@ -17,9 +17,11 @@ export interface SessionOptionsWire {
   readonly mapsEvery: number;
   /** send the tracked mesh with every n-th result (0: never; default 0) */
   readonly meshEvery: number;
+  /** maps at 1/n of the crop resolution per side, 1..4 (default 1): 2 sends a quarter of the bytes */
+  readonly mapsStride: number;
 }
 
-export const DEFAULT_SESSION_OPTIONS: SessionOptionsWire = Object.freeze({ mapsEvery: 1, meshEvery: 0 });
+export const DEFAULT_SESSION_OPTIONS: SessionOptionsWire = Object.freeze({ mapsEvery: 1, meshEvery: 0, mapsStride: 1 });
 
 export type ClientSignal =
   | { readonly type: 'offer'; readonly sdp: string; readonly options: SessionOptionsWire }
@@ -55,12 +57,12 @@ function candidate(raw: unknown, path: string): IceCandidateWire {
 function sessionOptions(raw: unknown, path: string): SessionOptionsWire {
   if (raw === undefined) return DEFAULT_SESSION_OPTIONS;
   const o = record(raw, path);
-  const int = (k: keyof SessionOptionsWire) => {
+  const int = (k: keyof SessionOptionsWire, min: number, max: number) => {
     const v = o[k] ?? DEFAULT_SESSION_OPTIONS[k];
-    if (!(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1000)) throw new ProtocolError(`${path}.${k}: expected an integer 0..1000, got ${String(v)}`);
+    if (!(Number.isInteger(v) && (v as number) >= min && (v as number) <= max)) throw new ProtocolError(`${path}.${k}: expected an integer ${min}..${max}, got ${String(v)}`);
     return v as number;
   };
-  return { mapsEvery: int('mapsEvery'), meshEvery: int('meshEvery') };
+  return { mapsEvery: int('mapsEvery', 0, 1000), meshEvery: int('meshEvery', 0, 1000), mapsStride: int('mapsStride', 1, 4) };
 }
 
 /** A message from a client (text of a WebSocket frame). */

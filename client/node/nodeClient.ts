@@ -9,7 +9,7 @@ import { Vp8Packetizer } from 'werift/nonstandard';
 import WebSocket from 'ws';
 import { InvalidStateError, ProtocolError } from '../../shared/errors.js';
 import { Vp8Encoder, type I420Frame } from '../../shared/media/vp8Codec.js';
-import { parseServerSignal, type ClientSignal, type SessionOptionsWire } from '../../shared/signaling.js';
+import { DEFAULT_SESSION_OPTIONS, parseServerSignal, type ClientSignal, type SessionOptionsWire } from '../../shared/signaling.js';
 import type { HelloMessage, ResultMessage, StatsMessage } from '../../shared/wire/schema.js';
 import { ResultStream, type DecodedMapsEvent } from '../sdk/resultStream.js';
 import { peerConfig } from '../../server/live/peerConfig.js';
@@ -112,7 +112,7 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
     answered.catch(() => undefined); // awaited below; this keeps an early refusal from being unhandled meanwhile
     try {
       await pc.setLocalDescription(await pc.createOffer());
-      send({ type: 'offer', sdp: pc.localDescription!.sdp, options: { mapsEvery: o.session?.mapsEvery ?? 1, meshEvery: o.session?.meshEvery ?? 0 } });
+      send({ type: 'offer', sdp: pc.localDescription!.sdp, options: { ...DEFAULT_SESSION_OPTIONS, ...o.session } });
       for (const m of early) send(m);
       early = null;
       await answered;

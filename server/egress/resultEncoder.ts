@@ -5,7 +5,7 @@
  */
 import type { FaceResult, PointVisibility } from '../engine/engine.js';
 import type { TrackedMesh } from '../engine/trackedMesh.js';
-import { encodeMaps } from '../../shared/wire/mapCodec.js';
+import { encodeMaps, type PlainMaps } from '../../shared/wire/mapCodec.js';
 import type { MapsMessage, ResultMessage } from '../../shared/wire/schema.js';
 
 const VISIBILITY: Record<PointVisibility, number> = { occluded: 0, lowConfidence: 1, visible: 2 };
@@ -16,7 +16,7 @@ export interface MeshSource {
   base: Float32Array;
 }
 
-export function encodeResult(r: FaceResult, o: { withMaps: boolean; withMesh: boolean; mesh: MeshSource | null }): { result: ResultMessage; maps: MapsMessage | null } {
+export function encodeResult(r: FaceResult, o: { withMaps: boolean; withMesh: boolean; mesh: MeshSource | null; mapsStride?: number }): { result: ResultMessage; maps: MapsMessage | null } {
   const captureTimeMs = r.captureTimeMs ?? null;
   if (r.kind === 'noFace') return { result: { t: 'result', frameId: r.frameId, captureTimeMs, face: false, reason: r.reason }, maps: null };
   const points = new Float32Array(r.points.length * 3);
@@ -33,6 +33,26 @@ export function encodeResult(r: FaceResult, o: { withMaps: boolean; withMesh: bo
     blendshapes: r.blendshapes, mesh,
     timings: { ...r.timings },
   };
-  const maps: MapsMessage | null = o.withMaps ? { t: 'maps', frameId: r.frameId, box: r.placement.box, maps: encodeMaps(r.maps) } : null;
+  const maps: MapsMessage | null = o.withMaps ? { t: 'maps', frameId: r.frameId, box: r.placement.box, maps: encodeMaps(subsampleMaps(r.maps, o.mapsStride ?? 1)) } : null;
   return { result, maps };
+}
+
+/**
+ * Every `stride`-th pixel of each map (the middle pixel of each stride x stride block; for even strides the one
+ * just above-left of the middle). The same crop box places the smaller grid, off by at most half a full-size crop
+ * pixel. Values are not averaged: a mask has no average, and depth across a silhouette should not get one.
+ */
+export function subsampleMaps(m: PlainMaps, stride: number): PlainMaps {
+  if (stride === 1) return m;
+  const S = m.size, s = Math.floor(S / stride), n = S * S, k = s * s;
+  const off = (stride - 1) >> 1;
+  const depth = new Float32Array(k), canonical = new Float32Array(3 * k), confidence = new Float32Array(k), mask = new Uint8Array(k);
+  for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) {
+    const i = (y * stride + off) * S + x * stride + off, j = y * s + x;
+    depth[j] = m.depth[i];
+    confidence[j] = m.confidence[i];
+    mask[j] = m.mask[i];
+    for (let c = 0; c < 3; c++) canonical[c * k + j] = m.canonical[c * n + i];
+  }
+  return { size: s, depth, canonical, confidence, mask };
 }

@@ -153,7 +153,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
     if (withMaps) this.processedSinceMaps = 0;
     if (withMesh) this.processedSinceMesh = 0;
     const mesh = withMesh ? (this.mesh ?? { mesh: this.trackedMesh, base: this.trackedMesh.identityBase(null) }) : null;
-    const { result, maps } = encodeResult(r, { withMaps, withMesh, mesh });
+    const { result, maps } = encodeResult(r, { withMaps, withMesh, mesh, mapsStride: this.options.mapsStride });
     this.sendOn(this.results, encodeMessage(result), RESULTS_BUFFER_LIMIT, 'resultsDropped');
     if (maps) {
       const ch = this.maps;
@@ -182,7 +182,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
       ch.onMessage.subscribe((m) => {
         try {
           const msg = decodeClientMessage(typeof m === 'string' ? new TextEncoder().encode(m) : new Uint8Array(m));
-          if (msg.t === 'options') this.options = { mapsEvery: msg.mapsEvery, meshEvery: msg.meshEvery };
+          if (msg.t === 'options') this.options = { mapsEvery: msg.mapsEvery, meshEvery: msg.meshEvery, mapsStride: msg.mapsStride };
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e;
           this.stats.decodeErrors++;

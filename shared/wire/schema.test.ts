@@ -20,7 +20,7 @@ t.test('decodeServerMessage(encodeMessage()) round-trips every server message', 
     { t: 'stats', framesIn: 10, framesProcessed: 9, framesDropped: 1, mapsDropped: 0 },
   ];
   for (const m of messages) t.same(decodeServerMessage(encodeMessage(m)), m, m.t);
-  t.same(decodeClientMessage(encodeMessage({ t: 'options', mapsEvery: 1, meshEvery: 5 })), { t: 'options', mapsEvery: 1, meshEvery: 5 });
+  t.same(decodeClientMessage(encodeMessage({ t: 'options', mapsEvery: 1, meshEvery: 5, mapsStride: 2 })), { t: 'options', mapsEvery: 1, meshEvery: 5, mapsStride: 2 });
 });
 
 t.test('maps travel coded, chunked and reassembled, and decode to the same maps', async (t) => {
@@ -55,6 +55,7 @@ t.test('decode*Message() with bad bytes throws ProtocolError naming the field', 
     [p.pack({ ...face, pose: { rotation: [1, 2], translationM: new Float32Array(3) } }), /result.pose.rotation: expected Float32Array/],
   ];
   for (const [bytes, message] of cases) t.throws(() => decodeServerMessage(bytes), message);
-  t.throws(() => decodeClientMessage(p.pack({ t: 'options', mapsEvery: 1.5, meshEvery: 0 })), ProtocolError);
+  t.throws(() => decodeClientMessage(p.pack({ t: 'options', mapsEvery: 1.5, meshEvery: 0, mapsStride: 1 })), ProtocolError);
+  t.throws(() => decodeClientMessage(p.pack({ t: 'options', mapsEvery: 1, meshEvery: 0, mapsStride: 8 })), /options.mapsStride: expected an integer 1..4/);
   t.throws(() => decodeClientMessage(p.pack({ t: 'result' })), /client message.t: expected options/);
 });

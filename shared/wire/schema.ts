@@ -81,6 +81,8 @@ export interface OptionsMessage {
   readonly mapsEvery: number;
   /** send the tracked mesh with every n-th result (0: never) */
   readonly meshEvery: number;
+  /** maps at 1/n of the crop resolution per side, 1..4 */
+  readonly mapsStride: number;
 }
 
 export type ClientMessage = OptionsMessage;
@@ -142,7 +144,7 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
 export function decodeClientMessage(bytes: Uint8Array): ClientMessage {
   const m = unpack(bytes, 'client message');
   const f = new Fields(m, String(m.t));
-  if (m.t === 'options') return { t: 'options', mapsEvery: f.int('mapsEvery', 0, 1000), meshEvery: f.int('meshEvery', 0, 1000) };
+  if (m.t === 'options') return { t: 'options', mapsEvery: f.int('mapsEvery', 0, 1000), meshEvery: f.int('meshEvery', 0, 1000), mapsStride: f.int('mapsStride', 1, 4) };
   throw new ProtocolError(`client message.t: expected options, got ${describe(m.t)}`);
 }
 

@@ -38,7 +38,7 @@ export async function benchEngine(argv: string[]): Promise<void> {
   try {
     for (const W of windows) {
       const timings: StageTimings[] = [];
-      const errors: (FrameErrors & { truth: Float32Array })[] = [];
+      const errors: (FrameErrors & { truth: Float32Array; fitted: Float32Array | null })[] = [];
       let wallMs = 0, processed = 0, faces = 0;
       for (let s = 0; s < sequences; s++) {
         const plan = planSequence({ seed: 500, split: 'test', index: s, frames, size: 480, fps: 30 });
@@ -69,15 +69,18 @@ export async function benchEngine(argv: string[]): Promise<void> {
           timings.push(r.timings);
           if (r.identity) estimatedBase = mesh.identityBase(r.identity);
           const { frame, input, trueBase } = rendered[f];
-          errors.push({ ...frameErrors(r, frame, input.offsetX, { mesh, trueBase, estimatedBase, faceVertices }), truth: frame.expression });
+          errors.push({ ...frameErrors(r, frame, input.offsetX, { mesh, trueBase, estimatedBase, faceVertices }), truth: frame.expression, fitted: r.blendshapes });
         });
       }
       const stage = Object.fromEntries(STAGES.map((k) => [k, { p50: round(median(timings.map((t) => t[k])), 2), mean: round(mean(timings.map((t) => t[k])), 2), p95: round(percentile(timings.map((t) => t[k]), 95), 2) }]));
       const fit = errors.filter((e) => e.blendshapeAbs);
       const perShape = Object.fromEntries(names.map((n, k) => {
         const active = fit.filter((e) => e.truth[k] > 0.3);
-        return [n, { mae: round(mean(fit.map((e) => e.blendshapeAbs![k])), 3), maeWhenActive: active.length ? round(mean(active.map((e) => e.blendshapeAbs![k])), 3) : null, activeFrames: active.length }];
+        // correlation of fitted and true weights over the frames (where the shape varies at all)
+        const truth = fit.map((e) => e.truth[k]), fitted = fit.map((e) => e.fitted![k]);
+        return [n, { mae: round(mean(fit.map((e) => e.blendshapeAbs![k])), 3), maeWhenActive: active.length ? round(mean(active.map((e) => e.blendshapeAbs![k])), 3) : null, activeFrames: active.length, correlation: round(pearson(truth, fitted), 2) }];
       }));
+      const correlated = Object.values(perShape).map((v) => v.correlation).filter((x): x is number => x !== null);
       const values = (k: 'rotationDeg' | 'translationMm' | 'meshMm' | 'meshShapeMm' | 'depthAbsRel') => errors.map((e) => e[k]).filter((x): x is number => x !== null);
       const lm = errors.flatMap((e) => e.landmarkPx);
       const summary = {
@@ -92,6 +95,8 @@ export async function benchEngine(argv: string[]): Promise<void> {
         meshShapeMm: { median: round(median(values('meshShapeMm')), 2), mean: round(mean(values('meshShapeMm')), 2), note: 'mean offset removed' },
         blendshapeMae: round(mean(fit.flatMap((e) => Array.from(e.blendshapeAbs!))), 3),
         blendshapeMaeAllZero: round(mean(fit.flatMap((e) => Array.from(e.truth))), 3),
+        blendshapeCorrelationMedian: round(median(correlated), 2),
+        blendshapesCorrelatedAbove05: `${correlated.filter((r) => r > 0.5).length} of ${correlated.length} shapes that vary`,
         blendshapes: Object.fromEntries(REPORTED_SHAPES.map((n) => [n, perShape[n]])),
         allBlendshapes: perShape,
       };
@@ -103,6 +108,19 @@ export async function benchEngine(argv: string[]): Promise<void> {
     await engine.close();
   }
   console.log(`saved ${saveBenchResult('engine', { model: modelPath, sequences, frames, windows, input: '640x480 I420, 480x480 render mirrored to 640 wide' }, report)}`);
+}
+
+/** Pearson correlation; NaN when either side does not vary (a shape barely used in these sequences). */
+function pearson(a: number[], b: number[]): number {
+  const ma = mean(a), mb = mean(b);
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < a.length; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  // the true weight must vary by a standard deviation of at least 0.05 to say anything
+  return saa / a.length > 0.0025 && sbb > 1e-9 ? sab / Math.sqrt(saa * sbb) : NaN;
 }
 
 const round = (x: number, d: number) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);

@@ -30,7 +30,7 @@ export async function benchLive(argv: string[]): Promise<void> {
   const server = spawn(process.execPath, [join(projectRoot(), 'build', 'server', 'cli', 'main.js'), 'serve', '--loopback', '--host', '127.0.0.1', '--port', '0', '--max-sessions', '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     server.stdout.on('data', (d: Buffer) => {
-      const m = /signaling on (ws:\/\/\S+)/.exec(d.toString());
+      const m = /signaling on (ws:\/\/[^\s,]+)/.exec(d.toString());
       if (m) resolve(m[1]);
     });
     server.once('exit', (code) => reject(new Error(`facelive serve exited (${code})`)));

@@ -54,30 +54,36 @@ t.test('engine on a held-out sequence: landmarks, metric depth, head pose, blend
 t.test('tracked points on the far side of a turned head are flagged, not placed on the near side', async (t) => {
   const engine = await FaceEngine.create({ modelPath: MODEL, threads: 1, template: buildFaceTemplate(assets.model) });
   t.teardown(() => engine.close());
-  const session = engine.openSession({ seedStridePx: 0 });
   // points: every 40th face vertex, in canonical coordinates
   const face = assets.model.parts.find((p) => p.name === 'face')!;
   const N = assets.model.neutralM, points: [number, number, number][] = [];
   for (let v = face.vertices[0]; v <= face.vertices[1]; v += 40) points.push([N[v * 3], N[v * 3 + 1], N[v * 3 + 2]]);
-  session.registerPoints(points);
-  const s = renderScene({ size: 256, yawDeg: 55, seed: 'visibility', identity: 3 });
-  const truth = CanonicalIndex.build(groundTruthCanonical(s.frame).chw, 256, groundTruthCanonical(s.frame).valid);
-  let r = await session.process({ frameId: 0, pixels: { format: 'rgb', width: 256, height: 256, data: s.frame.rgb }, intrinsics: s.intrinsics });
-  r = await session.process({ frameId: 1, pixels: { format: 'rgb', width: 256, height: 256, data: s.frame.rgb }, intrinsics: s.intrinsics });
-  t.equal(r.kind, 'face');
-  if (r.kind !== 'face') return;
   let hidden = 0, hiddenShown = 0, seen = 0, seenShown = 0;
-  points.forEach((p, i) => {
-    // in view: on the visible surface; hidden: farther from it than the engine's lookup radius (10 mm); points
-    // in between (just past the silhouette) are fairly either
-    const inView = truth.locate(p[0], p[1], p[2], 0.003) !== null;
-    const hiddenTruly = truth.locate(p[0], p[1], p[2], 0.012) === null;
-    const shown = r.kind === 'face' && r.points[i].visibility === 'visible';
-    if (inView) (seen++, (seenShown += shown ? 1 : 0));
-    else if (hiddenTruly) (hidden++, (hiddenShown += shown ? 1 : 0));
-  });
-  t.ok(hidden > 20 && seen > 20, `${seen} points in view, ${hidden} hidden by the turn`);
-  // measured 9 of 60 with facestream-small (its canonical error is about the lookup radius); all would be 100 %
-  t.ok(hiddenShown / hidden < 0.25, `${hiddenShown} of ${hidden} hidden points wrongly flagged visible`);
+  for (const [yawDeg, identity] of [[55, 3], [-50, 7], [40, 11]]) {
+    const session = engine.openSession({ seedStridePx: 0 });
+    session.registerPoints(points);
+    const s = renderScene({ size: 256, yawDeg, seed: 'visibility', identity });
+    const gt = groundTruthCanonical(s.frame);
+    const truth = CanonicalIndex.build(gt.chw, 256, gt.valid);
+    const pixels = { format: 'rgb' as const, width: 256, height: 256, data: s.frame.rgb };
+    await session.process({ frameId: 0, pixels, intrinsics: s.intrinsics });
+    const r = await session.process({ frameId: 1, pixels, intrinsics: s.intrinsics });
+    t.equal(r.kind, 'face', `yaw ${yawDeg}: a face`);
+    if (r.kind !== 'face') continue;
+    points.forEach((p, i) => {
+      // in view: on the visible surface; hidden: farther from it than the engine's lookup radius (10 mm); points
+      // in between (just past the silhouette) are fairly either
+      const inView = truth.locate(p[0], p[1], p[2], 0.003) !== null;
+      const hiddenTruly = truth.locate(p[0], p[1], p[2], 0.012) === null;
+      const shown = r.points[i].visibility === 'visible';
+      if (inView) (seen++, (seenShown += shown ? 1 : 0));
+      else if (hiddenTruly) (hidden++, (hiddenShown += shown ? 1 : 0));
+    });
+    session.close();
+  }
+  t.ok(hidden > 60 && seen > 60, `${seen} points in view, ${hidden} hidden by the turns`);
+  // measured 18 of 164 with facestream-small (16 in the hardest view: its canonical error is about the lookup
+  // radius there); all would be 100 %
+  t.ok(hiddenShown / hidden < 0.2, `${hiddenShown} of ${hidden} hidden points wrongly flagged visible`);
   t.ok(seenShown / seen > 0.6, `${seenShown} of ${seen} points in view found visible`);
 });

@@ -80,5 +80,6 @@ export async function benchLive(argv: string[]): Promise<void> {
   } finally {
     server.kill('SIGINT');
   }
-  console.log(`saved ${saveBenchResult('live', { streams: streamCounts, frames, mapsEvery }, report)}`);
+  const name = mapsEvery === 1 ? 'live' : `live-maps-every-${mapsEvery}`;
+  console.log(`saved ${saveBenchResult(name, { streams: streamCounts, frames, mapsEvery }, report)}`);
 }

@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { InvalidStateError, ProtocolError } from '../../shared/errors.js';
 import type { I420Frame } from '../../shared/media/vp8Codec.js';
+import { stopWorker } from '../stopWorker.js';
 
 export type DecodeRequest = { kind: 'decode'; id: number; data: Uint8Array } | { kind: 'close' };
 export type DecodeReply =
@@ -59,14 +60,7 @@ export class Decoder {
     this.closed = true;
     for (const p of this.pending.values()) p.reject(new InvalidStateError('Decoder closed'));
     this.pending.clear();
-    this.worker.postMessage({ kind: 'close' } satisfies DecodeRequest);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => void this.worker.terminate().then(() => resolve()), 2000);
-      this.worker.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await stopWorker(this.worker, { kind: 'close' } satisfies DecodeRequest);
   }
 
   private onReply(m: DecodeReply): void {

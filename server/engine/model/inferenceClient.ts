@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { AssetError, InputError, InvalidStateError, ModelContractError } from '../../../shared/errors.js';
 import type { ModelContract } from '../../../shared/model/modelContract.js';
+import { stopWorker } from '../../stopWorker.js';
 import type { StepOutputs, StreamState } from './faceModel.js';
 
 export type WorkerRequest =
@@ -82,14 +83,7 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
     this.closed = true;
     for (const p of this.pending.values()) p.reject(new InvalidStateError('InferenceClient closed'));
     this.pending.clear();
-    this.worker.postMessage({ kind: 'close' } satisfies WorkerRequest);
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => void this.worker.terminate().then(() => resolve()), 2000);
-      this.worker.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    await stopWorker(this.worker, { kind: 'close' } satisfies WorkerRequest);
   }
 
   private onReply(m: WorkerReply): void {

@@ -35,6 +35,16 @@ export type ServerSignal =
 
 const MAX_SDP = 64 * 1024;
 
+/** A peer's ICE candidate (werift's or a browser's RTCIceCandidate) for the wire; null when it has none. */
+export function candidateToWire(c: { candidate?: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | undefined): IceCandidateWire | null {
+  return c?.candidate ? { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } : null;
+}
+
+/** A candidate from the wire in the form RTCPeerConnection.addIceCandidate takes. */
+export function candidateFromWire(c: IceCandidateWire): { candidate: string; sdpMid?: string; sdpMLineIndex?: number } {
+  return { candidate: c.candidate, sdpMid: c.sdpMid ?? undefined, sdpMLineIndex: c.sdpMLineIndex ?? undefined };
+}
+
 function record(raw: unknown, path: string): Record<string, unknown> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ProtocolError(`${path}: expected an object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`);
   return raw as Record<string, unknown>;
@@ -65,15 +75,19 @@ function sessionOptions(raw: unknown, path: string): SessionOptionsWire {
   return { mapsEvery: int('mapsEvery', 0, 1000), meshEvery: int('meshEvery', 0, 1000), mapsStride: int('mapsStride', 1, 4) };
 }
 
-/** A message from a client (text of a WebSocket frame). */
-export function parseClientSignal(text: string): ClientSignal {
+function parseJsonRecord(text: string): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
     throw new ProtocolError('signal: not JSON');
   }
-  const m = record(raw, 'signal');
+  return record(raw, 'signal');
+}
+
+/** A message from a client (text of a WebSocket frame). */
+export function parseClientSignal(text: string): ClientSignal {
+  const m = parseJsonRecord(text);
   switch (m.type) {
     case 'offer':
       return { type: 'offer', sdp: str(m, 'sdp', 'signal', MAX_SDP), options: sessionOptions(m.options, 'signal.options') };
@@ -88,13 +102,7 @@ export function parseClientSignal(text: string): ClientSignal {
 
 /** A message from the server. */
 export function parseServerSignal(text: string): ServerSignal {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new ProtocolError('signal: not JSON');
-  }
-  const m = record(raw, 'signal');
+  const m = parseJsonRecord(text);
   switch (m.type) {
     case 'answer':
       return { type: 'answer', sdp: str(m, 'sdp', 'signal', MAX_SDP), sessionId: str(m, 'sessionId', 'signal', 64) };

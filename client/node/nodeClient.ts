@@ -9,7 +9,7 @@ import { Vp8Packetizer } from 'werift/nonstandard';
 import WebSocket from 'ws';
 import { InvalidStateError, ProtocolError } from '../../shared/errors.js';
 import { Vp8Encoder, type I420Frame } from '../../shared/media/vp8Codec.js';
-import { DEFAULT_SESSION_OPTIONS, parseServerSignal, type ClientSignal, type SessionOptionsWire } from '../../shared/signaling.js';
+import { candidateFromWire, candidateToWire, DEFAULT_SESSION_OPTIONS, parseServerSignal, type ClientSignal, type SessionOptionsWire } from '../../shared/signaling.js';
 import type { HelloMessage, ResultMessage, StatsMessage } from '../../shared/wire/schema.js';
 import { ResultStream, type DecodedMapsEvent } from '../sdk/resultStream.js';
 import { peerConfig } from '../../server/live/peerConfig.js';
@@ -85,8 +85,9 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
     // candidates found while the offer is being made wait for it (the server takes the offer first)
     let early: ClientSignal[] | null = [];
     pc.onIceCandidate.subscribe((c) => {
-      if (!c?.candidate) return;
-      const m: ClientSignal = { type: 'candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } };
+      const candidate = candidateToWire(c);
+      if (!candidate) return;
+      const m: ClientSignal = { type: 'candidate', candidate };
       if (early) early.push(m);
       else send(m);
     });
@@ -99,7 +100,7 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
             await pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
             resolve();
           } else if (m.type === 'candidate') {
-            await pc.addIceCandidate({ candidate: m.candidate.candidate, sdpMid: m.candidate.sdpMid ?? undefined, sdpMLineIndex: m.candidate.sdpMLineIndex ?? undefined });
+            await pc.addIceCandidate(candidateFromWire(m.candidate));
           } else {
             reject(new ProtocolError(`server: ${m.code}: ${m.message}`));
           }

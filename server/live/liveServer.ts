@@ -12,7 +12,7 @@ import { RTCPeerConnection } from 'werift';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ProtocolError } from '../../shared/errors.js';
 import { loadFacekit } from '../../shared/facekit/loadFacekit.js';
-import { parseClientSignal, type ServerSignal } from '../../shared/signaling.js';
+import { candidateFromWire, candidateToWire, parseClientSignal, type ServerSignal } from '../../shared/signaling.js';
 import { WIRE_VERSION, type HelloMessage } from '../../shared/wire/schema.js';
 import { FaceEngine } from '../engine/engine.js';
 import { buildFaceTemplate } from '../engine/faceTemplate.js';
@@ -93,7 +93,8 @@ export class LiveServer {
           const id = randomUUID();
           pc = new RTCPeerConnection(peerConfig(this.o.loopbackOnly));
           pc.onIceCandidate.subscribe((c) => {
-            if (c?.candidate) reply({ type: 'candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } });
+            const candidate = candidateToWire(c);
+            if (candidate) reply({ type: 'candidate', candidate });
           });
           const decoder = await Decoder.create();
           const contract = this.engine.contract;
@@ -109,7 +110,7 @@ export class LiveServer {
           reply({ type: 'answer', sdp: pc.localDescription!.sdp, sessionId: id });
         } else if (m.type === 'candidate') {
           if (!pc) throw new ProtocolError('signal: a candidate before the offer');
-          await pc.addIceCandidate({ candidate: m.candidate.candidate, sdpMid: m.candidate.sdpMid ?? undefined, sdpMLineIndex: m.candidate.sdpMLineIndex ?? undefined });
+          await pc.addIceCandidate(candidateFromWire(m.candidate));
         } else {
           await session?.close();
         }

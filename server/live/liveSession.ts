@@ -21,7 +21,12 @@ import { VideoIngest } from '../ingest/videoIngest.js';
 export interface LiveSessionStats {
   framesIn: number;
   framesDecoded: number;
+  /** VP8 frames the decoder rejected */
   decodeErrors: number;
+  /** frames the engine failed on */
+  engineErrors: number;
+  /** messages from the client that did not parse */
+  badClientMessages: number;
   framesProcessed: number;
   /** decoded frames replaced by a newer one while the engine was busy */
   framesDropped: number;
@@ -42,7 +47,7 @@ const RESULTS_BUFFER_LIMIT = 512 * 1024;
 const MAX_DECODE_BACKLOG = 8;
 
 export class LiveSession extends EventEmitter<LiveSessionEvents> {
-  readonly stats: LiveSessionStats = { framesIn: 0, framesDecoded: 0, decodeErrors: 0, framesProcessed: 0, framesDropped: 0, resultsDropped: 0, mapsDropped: 0, keyframeRequests: 0 };
+  readonly stats: LiveSessionStats = { framesIn: 0, framesDecoded: 0, decodeErrors: 0, engineErrors: 0, badClientMessages: 0, framesProcessed: 0, framesDropped: 0, resultsDropped: 0, mapsDropped: 0, keyframeRequests: 0 };
   private results: RTCDataChannel | null = null;
   private maps: RTCDataChannel | null = null;
   private waiting: { frameId: number; width: number; height: number; data: Uint8Array } | null = null;
@@ -136,7 +141,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
         this.send(r);
         this.emit('result', r);
       } catch (e) {
-        if (!(e instanceof InvalidStateError)) this.stats.decodeErrors++;
+        if (!(e instanceof InvalidStateError)) this.stats.engineErrors++;
       } finally {
         this.busy = false;
       }
@@ -148,25 +153,25 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
       this.identitySeen = r.identity;
       this.mesh = { mesh: this.trackedMesh, base: this.trackedMesh.identityBase(r.identity) };
     }
-    const withMaps = this.options.mapsEvery > 0 && ++this.processedSinceMaps >= this.options.mapsEvery;
+    let withMaps = this.options.mapsEvery > 0 && ++this.processedSinceMaps >= this.options.mapsEvery;
     const withMesh = this.options.meshEvery > 0 && ++this.processedSinceMesh >= this.options.meshEvery;
     if (withMaps) this.processedSinceMaps = 0;
     if (withMesh) this.processedSinceMesh = 0;
-    const mesh = withMesh ? (this.mesh ?? { mesh: this.trackedMesh, base: this.trackedMesh.identityBase(null) }) : null;
-    const { result, maps } = encodeResult(r, { withMaps, withMesh, mesh, mapsStride: this.options.mapsStride });
+    // maps that the channel has no room for are not even coded (deflate is milliseconds per frame)
+    if (withMaps && !hasRoom(this.maps, MAPS_BUFFER_LIMIT)) {
+      this.stats.mapsDropped++;
+      withMaps = false;
+    }
+    if (withMesh && !this.mesh) this.mesh = { mesh: this.trackedMesh, base: this.trackedMesh.identityBase(null) };
+    const { result, maps } = encodeResult(r, { withMaps, withMesh, mesh: this.mesh, mapsStride: this.options.mapsStride });
     this.sendOn(this.results, encodeMessage(result), RESULTS_BUFFER_LIMIT, 'resultsDropped');
-    if (maps) {
-      const ch = this.maps;
-      if (!ch || ch.readyState !== 'open' || ch.bufferedAmount > MAPS_BUFFER_LIMIT) {
-        this.stats.mapsDropped++;
-        return;
-      }
-      for (const c of splitMessage(encodeMessage(maps), this.messageId++, 16384)) ch.send(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    if (maps && this.maps) {
+      for (const c of splitMessage(encodeMessage(maps), this.messageId++, 16384)) this.maps.send(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
     }
   }
 
   private sendOn(ch: RTCDataChannel | null, bytes: Uint8Array, limit: number, counter: 'resultsDropped' | 'mapsDropped'): void {
-    if (!ch || ch.readyState !== 'open' || ch.bufferedAmount > limit) {
+    if (!hasRoom(ch, limit)) {
       this.stats[counter]++;
       return;
     }
@@ -185,7 +190,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
           if (msg.t === 'options') this.options = { mapsEvery: msg.mapsEvery, meshEvery: msg.meshEvery, mapsStride: msg.mapsStride };
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e;
-          this.stats.decodeErrors++;
+          this.stats.badClientMessages++;
         }
       });
     } else if (ch.label === 'maps') {
@@ -207,4 +212,9 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
     await Promise.allSettled([this.pc.close(), this.decoder.close()]);
     this.emit('close');
   }
+}
+
+/** An open channel whose send buffer is below `limit` bytes. */
+function hasRoom(ch: RTCDataChannel | null, limit: number): ch is RTCDataChannel {
+  return ch !== null && ch.readyState === 'open' && ch.bufferedAmount <= limit;
 }

@@ -338,15 +338,18 @@ export class EngineSession {
   private fitBlendshapes(index: CanonicalIndex, out: StepOutputs, placement: CropPlacement, K: FrameIntrinsics, pose: RigidPose): Float32Array {
     const fitter = this.template.fitter;
     const T = fitter.template, n = fitter.vertices.length;
-    const observed = new Float32Array(n * 3), seen = new Uint8Array(n), pixels = new Float32Array(n * 2).fill(NaN);
+    // the identity fit needs the vertices in 3D (back-projected with depth, in the head frame), only until it is done
+    const lift = !this.identity;
+    const observed = new Float32Array(lift ? n * 3 : 0), seen = new Uint8Array(lift ? n : 0), pixels = new Float32Array(n * 2).fill(NaN);
     const R = pose.rotation, t = pose.translationM;
     for (let i = 0; i < n; i++) {
       const m = index.locate(T[i * 3], T[i * 3 + 1], T[i * 3 + 2], 0.003);
       if (!m) continue;
-      const d = out.depth[m.pixel];
       const fx = placement.frameX(m.x), fy = placement.frameY(m.y);
       pixels[i * 2] = fx;
       pixels[i * 2 + 1] = fy;
+      if (!lift) continue;
+      const d = out.depth[m.pixel];
       const c = [((fx - K.cx) / K.fx) * d - t[0], ((fy - K.cy) / K.fy) * d - t[1], d - t[2]];
       // head frame: R^T (p - t)
       for (let k = 0; k < 3; k++) observed[i * 3 + k] = R[k] * c[0] + R[3 + k] * c[1] + R[6 + k] * c[2];
@@ -355,7 +358,7 @@ export class EngineSession {
     // expressions from the image positions (accurate), not the back-projected depth (centimetres off)
     const weights = fitter.fitExpressionImage(pixels, this.identityBase ?? fitter.template, pose, K, 1.5 * placement.scale, this.lastBlendshapes ?? undefined);
     this.lastBlendshapes = weights;
-    if (!this.identity) {
+    if (lift) {
       this.identityFrames.push({ observed, seen, expression: weights });
       if (this.identityFrames.length >= IDENTITY_FRAMES) {
         this.identity = fitter.fitIdentity(this.identityFrames);

@@ -34,6 +34,8 @@ def parse_args(argv=None):
     p.add_argument('--lr', type=float, default=2e-3)
     p.add_argument('--init', help='start from this checkpoint\'s weights with a fresh schedule (a fine-tuning phase)')
     p.add_argument('--face-free', type=float, default=0.08, help='share of clips with no face in them')
+    p.add_argument('--static', type=float, default=0.0,
+                   help='share of clips that hold one frame still with fresh sensor noise per copy (temporal stability)')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--checkpoint-every', type=int, default=200)
@@ -41,6 +43,8 @@ def parse_args(argv=None):
     a = p.parse_args(argv)
     if a.clip < 1 or a.batch < 1 or a.steps < 1:
         p.error('--clip, --batch and --steps must be positive')
+    if not 0 <= a.static < 1:
+        p.error('--static must be in [0, 1)')
     if not 0 <= a.face_free < 1:
         p.error('--face-free must be in [0, 1)')
     if a.init and not os.path.isfile(a.init):
@@ -147,7 +151,8 @@ def main(argv=None):
     frames = sum(s['frames'] for s in train.seqs)
     print(f'{len(train.seqs)} train sequences, {frames} frames; model {sum(p.numel() for p in model.parameters())} parameters', flush=True)
     val = val_batches(SynthSequences(a.val), cfg, a.clip, a.val_clips) if a.val else []
-    it = iter(ClipSampler(train, a.clip, cfg.size, a.seed * 100003 + step, face_free=a.face_free))
+    it = iter(ClipSampler(train, a.clip, cfg.size, a.seed * 100003 + step, face_free=a.face_free,
+                           static=a.static))
 
     def save():
         torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'seconds': seconds,

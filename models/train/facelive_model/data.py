@@ -135,10 +135,24 @@ def face_free_clip(t: int, size: int, focal: float, rng: random.Random):
             torch.zeros(t, size, size, dtype=torch.long))
 
 
+def static_clip(img, focal, segment, depth, canon, mask, rng: random.Random):
+    """One frame held still for the whole clip, each copy with its own sensor noise: the true change between
+    frames is zero, so the temporal term teaches the window to average noise away instead of passing it on
+    (the bench's static-head jitter). The per-frame crop jitter of `augment` still applies afterwards."""
+    t = img.shape[0]
+    k = rng.randrange(t)
+    held = [x[k:k + 1].expand(t, *x.shape[1:]).clone() for x in (img, focal, segment, depth, canon, mask)]
+    g = torch.Generator().manual_seed(rng.randrange(1 << 30))
+    sigma = rng.uniform(0.01, 0.05)
+    held[0] = (held[0] + sigma * torch.randn(held[0].shape, generator=g)).clamp(0, 1)
+    return tuple(held)
+
+
 class ClipSampler(torch.utils.data.IterableDataset):
-    def __init__(self, seqs: SynthSequences, clip: int, size: int, seed: int, jitter=True, face_free=0.0):
+    def __init__(self, seqs: SynthSequences, clip: int, size: int, seed: int, jitter=True, face_free=0.0,
+                 static=0.0):
         self.seqs, self.clip, self.size, self.seed, self.jitter = seqs, clip, size, seed, jitter
-        self.face_free = face_free
+        self.face_free, self.static = face_free, static
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -151,5 +165,7 @@ class ClipSampler(torch.utils.data.IterableDataset):
             n = self.seqs.seqs[i]['frames']
             start = rng.randrange(max(1, n - self.clip + 1))
             img, focal, segment, depth, canon, mask = to_tensors(self.seqs, i, start, self.clip)
+            if self.static > 0 and rng.random() < self.static:
+                img, focal, segment, depth, canon, mask = static_clip(img, focal, segment, depth, canon, mask, rng)
             img, focal, depth, canon, mask = augment(img, focal, depth, canon, mask, self.size, rng, self.jitter)
             yield img, focal, segment, depth, canon, mask

@@ -19,9 +19,12 @@ export interface SessionOptionsWire {
   readonly meshEvery: number;
   /** maps at 1/n of the crop resolution per side, 1..4 (default 1): 2 sends a quarter of the bytes */
   readonly mapsStride: number;
+  /** the camera's horizontal field of view, degrees, 20..120 (default 60, a typical webcam): sets the focal length
+   * that makes depth metric */
+  readonly fovDeg: number;
 }
 
-export const DEFAULT_SESSION_OPTIONS: SessionOptionsWire = Object.freeze({ mapsEvery: 1, meshEvery: 0, mapsStride: 1 });
+export const DEFAULT_SESSION_OPTIONS: SessionOptionsWire = Object.freeze({ mapsEvery: 1, meshEvery: 0, mapsStride: 1, fovDeg: 60 });
 
 export type ClientSignal =
   | { readonly type: 'offer'; readonly sdp: string; readonly options: SessionOptionsWire }
@@ -72,7 +75,9 @@ function sessionOptions(raw: unknown, path: string): SessionOptionsWire {
     if (!(Number.isInteger(v) && (v as number) >= min && (v as number) <= max)) throw new ProtocolError(`${path}.${k}: expected an integer ${min}..${max}, got ${String(v)}`);
     return v as number;
   };
-  return { mapsEvery: int('mapsEvery', 0, 1000), meshEvery: int('meshEvery', 0, 1000), mapsStride: int('mapsStride', 1, 4) };
+  const fov = o.fovDeg ?? DEFAULT_SESSION_OPTIONS.fovDeg;
+  if (!(typeof fov === 'number' && fov >= 20 && fov <= 120)) throw new ProtocolError(`${path}.fovDeg: expected a number 20..120, got ${String(fov)}`);
+  return { mapsEvery: int('mapsEvery', 0, 1000), meshEvery: int('meshEvery', 0, 1000), mapsStride: int('mapsStride', 1, 4), fovDeg: fov };
 }
 
 function parseJsonRecord(text: string): Record<string, unknown> {

@@ -22,17 +22,20 @@ export interface ResultStreamHandlers {
 
 export class ResultStream {
   private readonly reassembler = new Reassembler();
+  private readonly resultsReassembler = new Reassembler();
   /** messages that failed to decode (counted, not thrown: a bad message must not stop the stream) */
   invalid = 0;
   bytesIn = 0;
 
   constructor(private readonly on: ResultStreamHandlers) {}
 
-  /** Bytes from the reliable "results" channel. */
+  /** A chunk from the reliable "results" channel (in order; large messages such as the hello span several). */
   pushResults(bytes: Uint8Array): void {
     this.bytesIn += bytes.length;
+    const whole = this.resultsReassembler.push(bytes);
+    if (!whole) return;
     try {
-      const m = decodeServerMessage(bytes);
+      const m = decodeServerMessage(whole);
       if (m.t === 'hello') this.on.hello?.(m);
       else if (m.t === 'result') this.on.result?.(m);
       else if (m.t === 'stats') this.on.stats?.(m);

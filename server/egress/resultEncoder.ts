@@ -28,6 +28,7 @@ export function encodeResult(r: FaceResult, o: { withMaps: boolean; withMesh: bo
   const mesh = o.withMesh && o.mesh && r.pose && r.blendshapes ? o.mesh.mesh.posed(o.mesh.base, r.blendshapes, r.pose) : null;
   const result: ResultMessage = {
     t: 'result', frameId: r.frameId, captureTimeMs, face: true, box: r.box,
+    intrinsics: Float32Array.of(r.intrinsics.fx, r.intrinsics.fy, r.intrinsics.cx, r.intrinsics.cy),
     landmarks: r.landmarks, pointIds: Uint32Array.from(r.points, (p) => p.id), points,
     pose: r.pose ? { rotation: Float32Array.from(r.pose.rotation), translationM: Float32Array.from(r.pose.translationM) } : null,
     blendshapes: r.blendshapes, mesh,

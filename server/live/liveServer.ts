@@ -1,8 +1,8 @@
 /**
  * `facelive serve` without the command line: one HTTP server for signaling (WebSocket on /signal) and health,
- * one engine (one model worker) shared by every session, one LiveSession per peer connection. Limits: at most
- * `maxSessions` sessions (a further offer is answered with error "busy"); signaling messages over 128 KiB are
- * refused by the socket. A bad message gets an `error` reply and the socket stays up; a closed socket closes its
+ * the browser page (build/web) on the same port, one engine (one model worker) shared by every session, one
+ * LiveSession per peer connection. Limits: at most `maxSessions` sessions (a further offer is answered with error
+ * "busy"); signaling messages over 128 KiB are refused by the socket. A bad message gets an `error` reply and the socket stays up; a closed socket closes its
  * session and frees its place.
  */
 import { randomUUID } from 'node:crypto';
@@ -20,6 +20,7 @@ import { TrackedMesh } from '../engine/trackedMesh.js';
 import { Decoder } from '../ingest/decoder.js';
 import { LiveSession } from './liveSession.js';
 import { peerConfig } from './peerConfig.js';
+import { StaticFiles } from './staticFiles.js';
 
 export interface LiveServerOptions {
   readonly host: string;
@@ -36,6 +37,8 @@ export interface LiveServerOptions {
 export class LiveServer {
   readonly sessions = new Map<string, LiveSession>();
   private closed = false;
+  /** the tracked mesh's topology for every hello (its vertex count fits 16 bits: half the bytes of 32) */
+  private readonly meshTriangles: Uint16Array;
 
   private constructor(
     private readonly http: Server,
@@ -43,22 +46,29 @@ export class LiveServer {
     private readonly engine: FaceEngine,
     private readonly mesh: TrackedMesh,
     private readonly o: LiveServerOptions,
-  ) {}
+    /** the browser page is built and served */
+    readonly pageReady: boolean,
+  ) {
+    if (mesh.sourceVertex.length > 0xffff) throw new RangeError(`the tracked mesh has ${mesh.sourceVertex.length} vertices: more than 16-bit indices reach`);
+    this.meshTriangles = Uint16Array.from(mesh.triangles);
+  }
 
   static async start(o: LiveServerOptions): Promise<LiveServer> {
     const facekit = loadFacekit();
     const engine = await FaceEngine.create({ modelPath: o.modelPath, threads: o.threads ?? 2, template: buildFaceTemplate(facekit) });
     const http = createServer();
     const wss = new WebSocketServer({ server: http, path: '/signal', maxPayload: 128 * 1024 });
-    const server = new LiveServer(http, wss, engine, new TrackedMesh(facekit), o);
+    const page = new StaticFiles();
+    const server = new LiveServer(http, wss, engine, new TrackedMesh(facekit), o, page.ready);
     http.on('request', (req, res) => {
+      if (page.serve(req, res)) return;
       if (req.url === '/health') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ sessions: server.sessions.size, maxSessions: o.maxSessions, model: engine.contract.name }));
         return;
       }
       res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found: signaling is a WebSocket on /signal, health on /health\n');
+      res.end('not found: the page is at /, signaling is a WebSocket on /signal, health on /health\n');
     });
     wss.on('connection', (ws) => server.onSocket(ws));
     await new Promise<void>((resolve, reject) => {
@@ -92,13 +102,17 @@ export class LiveServer {
           if (this.sessions.size >= this.o.maxSessions) return reply({ type: 'error', code: 'busy', message: `the server holds its maximum of ${this.o.maxSessions} sessions` });
           const id = randomUUID();
           pc = new RTCPeerConnection(peerConfig(this.o.loopbackOnly));
+          // candidates gathered while the answer is made follow it: a browser refuses one before the answer
+          let early: ServerSignal[] | null = [];
           pc.onIceCandidate.subscribe((c) => {
             const candidate = candidateToWire(c);
-            if (candidate) reply({ type: 'candidate', candidate });
+            if (!candidate) return;
+            if (early) early.push({ type: 'candidate', candidate });
+            else reply({ type: 'candidate', candidate });
           });
           const decoder = await Decoder.create();
           const contract = this.engine.contract;
-          const hello: HelloMessage = { t: 'hello', v: WIRE_VERSION, sessionId: id, model: { name: contract.name, cropSize: contract.cropSize, window: contract.window }, expressionNames: this.mesh.expressionNames };
+          const hello: HelloMessage = { t: 'hello', v: WIRE_VERSION, sessionId: id, model: { name: contract.name, cropSize: contract.cropSize, window: contract.window }, expressionNames: this.mesh.expressionNames, meshTriangles: this.meshTriangles };
           session = new LiveSession(id, pc, this.engine.openSession(), decoder, m.options, this.mesh, hello);
           this.sessions.set(id, session);
           session.once('close', () => {
@@ -108,6 +122,8 @@ export class LiveServer {
           await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
           await pc.setLocalDescription(await pc.createAnswer());
           reply({ type: 'answer', sdp: pc.localDescription!.sdp, sessionId: id });
+          for (const c of early) reply(c);
+          early = null;
         } else if (m.type === 'candidate') {
           if (!pc) throw new ProtocolError('signal: a candidate before the offer');
           await pc.addIceCandidate(candidateFromWire(m.candidate));

@@ -7,15 +7,16 @@
  * queue without bound: a data channel whose buffer is above its limit drops the message and counts it.
  */
 import { EventEmitter } from 'node:events';
-import type { RTCDataChannel, RTCPeerConnection, MediaStreamTrack } from 'werift';
+import { RtcpSrPacket, type RTCDataChannel, type RTCPeerConnection, type MediaStreamTrack } from 'werift';
 import { InvalidStateError, ProtocolError } from '../../shared/errors.js';
 import type { SessionOptionsWire } from '../../shared/signaling.js';
 import { splitMessage } from '../../shared/wire/chunks.js';
 import { decodeClientMessage, encodeMessage, type ServerMessage } from '../../shared/wire/schema.js';
 import { encodeResult, type MeshSource } from '../egress/resultEncoder.js';
-import type { EngineSession, FaceResult } from '../engine/engine.js';
+import { defaultIntrinsics, type EngineSession, type FaceResult } from '../engine/engine.js';
 import type { TrackedMesh } from '../engine/trackedMesh.js';
 import { Decoder } from '../ingest/decoder.js';
+import { SenderClock } from '../ingest/senderClock.js';
 import { VideoIngest } from '../ingest/videoIngest.js';
 
 export interface LiveSessionStats {
@@ -43,8 +44,11 @@ export interface LiveSessionEvents {
 /** Above this many buffered bytes a channel's new message is dropped (maps: a frame is ~15 KB). */
 const MAPS_BUFFER_LIMIT = 256 * 1024;
 const RESULTS_BUFFER_LIMIT = 512 * 1024;
+const CHUNK_BYTES = 16384;
 /** decoded in a few ms each: this many waiting means the machine cannot keep up */
 const MAX_DECODE_BACKLOG = 8;
+/** while waiting for a keyframe, ask again this often */
+const KEYFRAME_RETRY_MS = 500;
 
 export class LiveSession extends EventEmitter<LiveSessionEvents> {
   readonly stats: LiveSessionStats = { framesIn: 0, framesDecoded: 0, decodeErrors: 0, engineErrors: 0, badClientMessages: 0, framesProcessed: 0, framesDropped: 0, resultsDropped: 0, mapsDropped: 0, keyframeRequests: 0 };
@@ -64,6 +68,8 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
   private mesh: MeshSource | null = null;
   private identitySeen: Float32Array | null = null;
   private readonly statsTimer: NodeJS.Timeout;
+  /** the client's capture clock, from its RTCP sender reports */
+  private readonly senderClock = new SenderClock();
 
   constructor(
     readonly id: string,
@@ -85,11 +91,16 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
 
   private onTrack(track: MediaStreamTrack): void {
     if (track.kind !== 'video') return;
+    const receiver = this.pc.getTransceivers().find((t) => t.receiver.track === track)?.receiver;
+    let lastRequest = -Infinity;
     const requestKeyframe = () => {
+      lastRequest = performance.now();
       this.stats.keyframeRequests++;
-      const receiver = this.pc.getTransceivers().find((t) => t.receiver.track === track)?.receiver;
       if (receiver && track.ssrc !== undefined) void receiver.sendRtcpPLI(track.ssrc).catch(() => undefined);
     };
+    receiver?.onRtcp.subscribe((p) => {
+      if (p instanceof RtcpSrPacket && (track.ssrc === undefined || p.ssrc === track.ssrc)) this.senderClock.onSenderReport(p.senderInfo.ntpTimestamp, p.senderInfo.rtpTimestamp);
+    });
     const ingest = new VideoIngest({ latencyMs: 60, onNeedKeyframe: requestKeyframe });
     track.onReceiveRtp.subscribe((rtp) => {
       if (this.closed) return;
@@ -98,6 +109,8 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
         // a decoder that cannot keep up must not build a queue: drop to the next keyframe and ask for one
         if (this.skipUntilKeyframe && !f.keyframe) {
           this.stats.framesDropped++;
+          // a request can be lost or refused (senders rate-limit keyframes): ask again until one comes
+          if (performance.now() - lastRequest > KEYFRAME_RETRY_MS) requestKeyframe();
           continue;
         }
         this.skipUntilKeyframe = false;
@@ -136,7 +149,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
       this.waiting = null;
       this.busy = true;
       try {
-        const r = await this.engine.process({ frameId: f.frameId, captureTimeMs: Date.now(), pixels: { format: 'i420', width: f.width, height: f.height, data: f.data } });
+        const r = await this.engine.process({ frameId: f.frameId, captureTimeMs: this.senderClock.captureTimeMs(f.frameId) ?? undefined, intrinsics: defaultIntrinsics(f.width, f.height, this.options.fovDeg), pixels: { format: 'i420', width: f.width, height: f.height, data: f.data } });
         this.stats.framesProcessed++;
         this.send(r);
         this.emit('result', r);
@@ -165,17 +178,25 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
     if (withMesh && !this.mesh) this.mesh = { mesh: this.trackedMesh, base: this.trackedMesh.identityBase(null) };
     const { result, maps } = encodeResult(r, { withMaps, withMesh, mesh: this.mesh, mapsStride: this.options.mapsStride });
     this.sendOn(this.results, encodeMessage(result), RESULTS_BUFFER_LIMIT, 'resultsDropped');
-    if (maps && this.maps) {
-      for (const c of splitMessage(encodeMessage(maps), this.messageId++, 16384)) this.maps.send(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
-    }
+    if (maps) this.sendOn(this.maps, encodeMessage(maps), MAPS_BUFFER_LIMIT, 'mapsDropped');
   }
 
+  /**
+   * Every message goes in chunks of at most 16 KiB on both channels: the hello (mesh topology) and a result with
+   * the mesh exceed the 64 KiB that some peers accept in one message (werift's default), and maps must anyway.
+   */
   private sendOn(ch: RTCDataChannel | null, bytes: Uint8Array, limit: number, counter: 'resultsDropped' | 'mapsDropped'): void {
     if (!hasRoom(ch, limit)) {
       this.stats[counter]++;
       return;
     }
-    ch.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    try {
+      for (const c of splitMessage(bytes, this.messageId++, CHUNK_BYTES)) ch.send(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    } catch (e) {
+      // a channel closing under us; the session's close follows
+      if (ch.readyState === 'open') throw e;
+      this.stats[counter]++;
+    }
   }
 
   private onChannel(ch: RTCDataChannel): void {
@@ -187,7 +208,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
       ch.onMessage.subscribe((m) => {
         try {
           const msg = decodeClientMessage(typeof m === 'string' ? new TextEncoder().encode(m) : new Uint8Array(m));
-          if (msg.t === 'options') this.options = { mapsEvery: msg.mapsEvery, meshEvery: msg.meshEvery, mapsStride: msg.mapsStride };
+          if (msg.t === 'options') this.options = { mapsEvery: msg.mapsEvery, meshEvery: msg.meshEvery, mapsStride: msg.mapsStride, fovDeg: msg.fovDeg };
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e;
           this.stats.badClientMessages++;

@@ -6,7 +6,7 @@ import { decodeMaps, encodeMaps } from './mapCodec.js';
 import { decodeClientMessage, decodeServerMessage, encodeMessage, type ServerMessage } from './schema.js';
 
 const face: ServerMessage = {
-  t: 'result', frameId: 42, captureTimeMs: 1234.5, face: true, box: { centerX: 320, centerY: 240, side: 300 },
+  t: 'result', frameId: 42, captureTimeMs: 1234.5, face: true, box: { centerX: 320, centerY: 240, side: 300 }, intrinsics: Float32Array.of(554, 554, 319.5, 239.5),
   landmarks: new Float32Array(204).fill(1.5), pointIds: Uint32Array.from([3, 4]), points: Float32Array.from([1, 2, 2, 3, 4, 0]),
   pose: { rotation: Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]), translationM: Float32Array.from([0, 0, 0.5]) },
   blendshapes: new Float32Array(57).fill(0.25), mesh: null, timings: { model: 6.5, total: 15 },
@@ -14,13 +14,13 @@ const face: ServerMessage = {
 
 t.test('decodeServerMessage(encodeMessage()) round-trips every server message', async (t) => {
   const messages: ServerMessage[] = [
-    { t: 'hello', v: 1, sessionId: 's1', model: { name: 'facestream-small', cropSize: 128, window: 8 }, expressionNames: ['jawOpen'] },
+    { t: 'hello', v: 1, sessionId: 's1', model: { name: 'facestream-small', cropSize: 128, window: 8 }, expressionNames: ['jawOpen'], meshTriangles: Uint16Array.of(0, 1, 2) },
     face,
     { t: 'result', frameId: 43, captureTimeMs: null, face: false, reason: 'notFound' },
     { t: 'stats', framesIn: 10, framesProcessed: 9, framesDropped: 1, mapsDropped: 0 },
   ];
   for (const m of messages) t.same(decodeServerMessage(encodeMessage(m)), m, m.t);
-  t.same(decodeClientMessage(encodeMessage({ t: 'options', mapsEvery: 1, meshEvery: 5, mapsStride: 2 })), { t: 'options', mapsEvery: 1, meshEvery: 5, mapsStride: 2 });
+  t.same(decodeClientMessage(encodeMessage({ t: 'options', mapsEvery: 1, meshEvery: 5, mapsStride: 2, fovDeg: 62.5 })), { t: 'options', mapsEvery: 1, meshEvery: 5, mapsStride: 2, fovDeg: 62.5 });
 });
 
 t.test('maps travel coded, chunked and reassembled, and decode to the same maps', async (t) => {
@@ -50,12 +50,14 @@ t.test('decode*Message() with bad bytes throws ProtocolError naming the field', 
     [p.pack({ t: 'nope' }), /message.t: expected hello, result, stats or maps, got "nope"/],
     [p.pack({ ...face, frameId: -1 }), /result.frameId: expected an integer/],
     [p.pack({ ...face, landmarks: new Float32Array(5) }), /result.landmarks: expected Float32Array of 204/],
+    [p.pack({ ...face, intrinsics: new Float32Array(3) }), /result.intrinsics: expected Float32Array of 4/],
     [p.pack({ ...face, points: new Float32Array(5) }), /result.points: expected 6 values for 2 ids/],
     [p.pack({ ...face, box: { centerX: 1, centerY: 2, side: -3 } }), /result.box.side: expected a positive number/],
     [p.pack({ ...face, pose: { rotation: [1, 2], translationM: new Float32Array(3) } }), /result.pose.rotation: expected Float32Array/],
   ];
   for (const [bytes, message] of cases) t.throws(() => decodeServerMessage(bytes), message);
-  t.throws(() => decodeClientMessage(p.pack({ t: 'options', mapsEvery: 1.5, meshEvery: 0, mapsStride: 1 })), ProtocolError);
-  t.throws(() => decodeClientMessage(p.pack({ t: 'options', mapsEvery: 1, meshEvery: 0, mapsStride: 8 })), /options.mapsStride: expected an integer 1..4/);
+  t.throws(() => decodeClientMessage(p.pack({ t: 'options', mapsEvery: 1.5, meshEvery: 0, mapsStride: 1, fovDeg: 60 })), ProtocolError);
+  t.throws(() => decodeClientMessage(p.pack({ t: 'options', mapsEvery: 1, meshEvery: 0, mapsStride: 8, fovDeg: 60 })), /options.mapsStride: expected an integer 1..4/);
+  t.throws(() => decodeClientMessage(p.pack({ t: 'options', mapsEvery: 1, meshEvery: 0, mapsStride: 1, fovDeg: 170 })), /options.fovDeg: expected a number 20..120/);
   t.throws(() => decodeClientMessage(p.pack({ t: 'result' })), /client message.t: expected options/);
 });

@@ -3,7 +3,9 @@
  * and one parser per direction that checks each field and says which one is wrong. Both sides import this file.
  *
  * Channels:   "results" (reliable, ordered)      server → client: hello, result, stats; client → server: options
- *             "maps"    (unordered, no retransmit) server → client: maps, chunked (chunks.ts), coded (mapCodec.ts)
+ *             "maps"    (unordered, no retransmit) server → client: maps, coded (mapCodec.ts)
+ * Server messages travel in chunks of ≤ 16 KiB on both channels (chunks.ts: the hello and a result with the mesh
+ * exceed what some peers take in one message); client messages are small and go whole.
  * Coordinates: frame pixels of the video the client sent (centres at integers); camera frame x right, y down,
  * z forward, metres; canonical coordinates in metres (shared/canonical.ts).
  */
@@ -27,6 +29,8 @@ export interface HelloMessage {
   readonly sessionId: string;
   readonly model: { readonly name: string; readonly cropSize: number; readonly window: number };
   readonly expressionNames: readonly string[];
+  /** [F*3] triangles of the tracked mesh (indices into result.mesh's vertices), sent once */
+  readonly meshTriangles: Uint16Array;
 }
 
 export interface PoseWire {
@@ -43,6 +47,8 @@ export type ResultMessage =
       readonly captureTimeMs: number | null;
       readonly face: true;
       readonly box: CropBoxWire;
+      /** pinhole intrinsics the server assumed for the frame, pixels: [fx, fy, cx, cy] (back-projects the maps) */
+      readonly intrinsics: Float32Array;
       /** [68*3] frame x, y, visible (1/0) */
       readonly landmarks: Float32Array;
       /** ids of the tracked points, and [n*3] frame x, y, visibility (0 occluded, 1 low confidence, 2 visible) */
@@ -83,6 +89,8 @@ export interface OptionsMessage {
   readonly meshEvery: number;
   /** maps at 1/n of the crop resolution per side, 1..4 */
   readonly mapsStride: number;
+  /** the camera's horizontal field of view, degrees, 20..120 */
+  readonly fovDeg: number;
 }
 
 export type ClientMessage = OptionsMessage;
@@ -110,7 +118,7 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
       return {
         t: 'hello', v: f.int('v', 0, 1e6), sessionId: f.str('sessionId'),
         model: (() => { const g = f.sub('model'); return { name: g.str('name'), cropSize: g.int('cropSize', 1, 4096), window: g.int('window', 1, 1024) }; })(),
-        expressionNames: f.strings('expressionNames'),
+        expressionNames: f.strings('expressionNames'), meshTriangles: f.typed('meshTriangles', Uint16Array),
       };
     case 'result': {
       const base = { t: 'result' as const, frameId: f.int('frameId', 0, 2 ** 53), captureTimeMs: f.numOrNull('captureTimeMs') };
@@ -119,7 +127,7 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
       const pointIds = f.typed('pointIds', Uint32Array);
       if (points.length !== pointIds.length * 3) throw new ProtocolError(`result.points: expected ${pointIds.length * 3} values for ${pointIds.length} ids, got ${points.length}`);
       return {
-        ...base, face: true, box: f.box('box'),
+        ...base, face: true, box: f.box('box'), intrinsics: f.typed('intrinsics', Float32Array, 4),
         landmarks: f.typed('landmarks', Float32Array, 68 * 3), pointIds, points,
         pose: m.pose === null ? null : (() => { const g = f.sub('pose'); return { rotation: g.typed('rotation', Float32Array, 9), translationM: g.typed('translationM', Float32Array, 3) }; })(),
         blendshapes: m.blendshapes === null ? null : f.typed('blendshapes', Float32Array),
@@ -144,7 +152,7 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
 export function decodeClientMessage(bytes: Uint8Array): ClientMessage {
   const m = unpack(bytes, 'client message');
   const f = new Fields(m, String(m.t));
-  if (m.t === 'options') return { t: 'options', mapsEvery: f.int('mapsEvery', 0, 1000), meshEvery: f.int('meshEvery', 0, 1000), mapsStride: f.int('mapsStride', 1, 4) };
+  if (m.t === 'options') return { t: 'options', mapsEvery: f.int('mapsEvery', 0, 1000), meshEvery: f.int('meshEvery', 0, 1000), mapsStride: f.int('mapsStride', 1, 4), fovDeg: f.num('fovDeg', 20, 120) };
   throw new ProtocolError(`client message.t: expected options, got ${describe(m.t)}`);
 }
 
@@ -178,6 +186,11 @@ class Fields {
   int(k: string, min: number, max: number): number {
     const v = this.m[k];
     return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : this.fail(k, `an integer ${min}..${max}`);
+  }
+
+  num(k: string, min: number, max: number): number {
+    const v = this.m[k];
+    return typeof v === 'number' && v >= min && v <= max ? v : this.fail(k, `a number ${min}..${max}`);
   }
 
   numOrNull(k: string): number | null {

@@ -10,7 +10,7 @@ export const SERVE_USAGE = `Usage: facelive serve [--host ADDR] [--port N] [--mo
 
 Runs the live server: WebRTC peers signal over a WebSocket at ws://HOST:PORT/signal, send VP8 video, and get
 results (points, landmarks, pose, blendshapes, mesh) and maps (depth, canonical, confidence, mask) back on
-data channels. GET /health reports the sessions.
+data channels. The browser page is served at http://HOST:PORT/; GET /health reports the sessions.
 
   --host          address to listen on (default 0.0.0.0)
   --port          port (default 8080; 0 picks a free one)
@@ -34,7 +34,11 @@ export function parseServeArgs(argv: string[]) {
 export async function serveCommand(argv: string[]): Promise<number> {
   const a = parseServeArgs(argv);
   const server = await LiveServer.start({ host: a.host, port: a.port, modelPath: a.model, maxSessions: a.maxSessions, loopbackOnly: a.loopbackOnly });
+  // the camera needs a secure origin: http://localhost is one, http://<LAN address> is not (use https there)
+  const pageUrl = server.url.replace(/\/\/(0\.0\.0\.0|127\.0\.0\.1|\[::\])(?=:)/, '//localhost') + '/';
+  process.stdout.write(`facelive serve: open ${pageUrl} in Chromium or Firefox and allow the camera\n`);
   process.stdout.write(`facelive serve: signaling on ${server.signalUrl}, health on ${server.url}/health (Ctrl-C stops)\n`);
+  if (!server.pageReady) process.stdout.write('facelive serve: the page is not built: run `npm run build`\n');
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();
     process.once('SIGINT', stop);

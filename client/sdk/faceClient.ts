@@ -1,0 +1,170 @@
+/**
+ * The typed client for apps and the page: connect(url, { stream }) sends a camera (any MediaStream with a video
+ * track) to a `facelive serve` over WebRTC and hands out, per frame, the sparse result (points, landmarks, pose,
+ * blendshapes, mesh) and the decoded maps, each checked by shared/wire. Uses the platform's RTCPeerConnection and
+ * WebSocket: current Chromium and Firefox.
+ */
+import { InvalidStateError, ProtocolError } from '../../shared/errors.js';
+import { candidateFromWire, candidateToWire, DEFAULT_SESSION_OPTIONS, parseServerSignal, type ClientSignal, type SessionOptionsWire } from '../../shared/signaling.js';
+import { encodeMessage, type HelloMessage, type ResultMessage, type StatsMessage } from '../../shared/wire/schema.js';
+import { Emitter } from './emitter.js';
+import { ResultStream, type DecodedMapsEvent } from './resultStream.js';
+
+export interface ConnectOptions {
+  /** what to send: its first video track */
+  readonly stream: MediaStream;
+  readonly session?: Partial<SessionOptionsWire>;
+  /** ICE servers etc.; default: none (the server is reachable directly) */
+  readonly rtcConfig?: RTCConfiguration;
+  /** video bitrate cap, bits/s (default 1.5 Mbit/s) */
+  readonly maxBitrate?: number;
+  /** give up connecting after this long (default 10 s) */
+  readonly timeoutMs?: number;
+}
+
+export interface ResultEvent {
+  readonly result: ResultMessage;
+  /** Date.now() when it arrived */
+  readonly receivedAtMs: number;
+  /** capture (sender clock, from its RTCP reports) to arrival, ms; null until the server knows the mapping */
+  readonly latencyMs: number | null;
+}
+
+export interface FaceClientEvents {
+  hello: [HelloMessage];
+  result: [ResultEvent];
+  maps: [DecodedMapsEvent];
+  stats: [StatsMessage];
+  close: [string];
+}
+
+export class FaceClient extends Emitter<FaceClientEvents> {
+  hello: HelloMessage | null = null;
+  sessionId = '';
+  private readonly resultStream: ResultStream;
+  private results: RTCDataChannel | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly ws: WebSocket,
+    readonly pc: RTCPeerConnection,
+  ) {
+    super();
+    this.resultStream = new ResultStream({
+      hello: (m) => {
+        this.hello = m;
+        this.emit('hello', m);
+      },
+      result: (m) => {
+        const now = Date.now();
+        this.emit('result', { result: m, receivedAtMs: now, latencyMs: m.captureTimeMs === null ? null : now - m.captureTimeMs });
+      },
+      maps: (m) => this.emit('maps', m),
+      stats: (m) => this.emit('stats', m),
+    });
+  }
+
+  /** bytes received on both data channels */
+  get bytesIn(): number {
+    return this.resultStream.bytesIn;
+  }
+
+  /** messages that failed to decode, and the maps chunk counters */
+  get invalidMessages(): number {
+    return this.resultStream.invalid;
+  }
+
+  static async connect(signalUrl: string, o: ConnectOptions): Promise<FaceClient> {
+    const track = o.stream.getVideoTracks()[0];
+    if (!track) throw new InvalidStateError('connect: the stream has no video track');
+    const ws = new WebSocket(signalUrl);
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new InvalidStateError(`cannot reach the server at ${signalUrl}`));
+    });
+    const pc = new RTCPeerConnection({ iceServers: [], ...o.rtcConfig, bundlePolicy: 'max-bundle' });
+    const client = new FaceClient(ws, pc);
+    const send = (m: ClientSignal) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
+    try {
+      const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [o.stream] });
+      const vp8 = RTCRtpSender.getCapabilities?.('video')?.codecs.filter((c) => /\/(VP8|rtx)$/i.test(c.mimeType));
+      if (vp8?.length && transceiver.setCodecPreferences) transceiver.setCodecPreferences(vp8);
+      const results = pc.createDataChannel('results');
+      const maps = pc.createDataChannel('maps', { ordered: false, maxRetransmits: 0 });
+      results.binaryType = maps.binaryType = 'arraybuffer';
+      client.results = results;
+      results.onmessage = (e) => client.resultStream.pushResults(typeof e.data === 'string' ? new TextEncoder().encode(e.data) : new Uint8Array(e.data as ArrayBuffer));
+      maps.onmessage = (e) => typeof e.data !== 'string' && client.resultStream.pushMapsChunk(new Uint8Array(e.data as ArrayBuffer));
+      results.onclose = () => void client.close('the results channel closed');
+      let early: ClientSignal[] | null = [];
+      pc.onicecandidate = (e) => {
+        const candidate = candidateToWire(e.candidate ?? undefined);
+        if (!candidate) return;
+        const m: ClientSignal = { type: 'candidate', candidate };
+        if (early) early.push(m);
+        else send(m);
+      };
+      const answered = new Promise<void>((resolve, reject) => {
+        ws.onmessage = async (e) => {
+          try {
+            const m = parseServerSignal(String(e.data));
+            if (m.type === 'answer') {
+              client.sessionId = m.sessionId;
+              await pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
+              resolve();
+            } else if (m.type === 'candidate') {
+              await pc.addIceCandidate(candidateFromWire(m.candidate));
+            } else {
+              reject(new ProtocolError(`server: ${m.code}: ${m.message}`));
+            }
+          } catch (err) {
+            reject(err);
+          }
+        };
+      });
+      ws.onclose = () => void client.close('the signaling socket closed');
+      answered.catch(() => undefined);
+      await pc.setLocalDescription(await pc.createOffer());
+      send({ type: 'offer', sdp: pc.localDescription!.sdp, options: { ...DEFAULT_SESSION_OPTIONS, ...o.session } });
+      for (const m of early) send(m);
+      early = null;
+      const timeoutMs = o.timeoutMs ?? 10_000;
+      await withTimeout(answered, timeoutMs, 'the server did not answer');
+      await withTimeout(new Promise<void>((resolve) => {
+        if (results.readyState === 'open') resolve();
+        results.addEventListener('open', () => resolve());
+      }), timeoutMs, 'the peer connection did not connect');
+      const params = transceiver.sender.getParameters();
+      if (params.encodings?.[0]) {
+        params.encodings[0].maxBitrate = o.maxBitrate ?? 1_500_000;
+        await transceiver.sender.setParameters(params).catch(() => undefined);
+      }
+    } catch (e) {
+      client.close((e as Error).message);
+      throw e;
+    }
+    return client;
+  }
+
+  /** Changes what the server sends (maps and mesh rates, map resolution) for the rest of the session. */
+  setOptions(o: SessionOptionsWire): void {
+    if (this.results?.readyState !== 'open') throw new InvalidStateError('setOptions: not connected');
+    this.results.send(encodeMessage({ t: 'options', ...o }) as Uint8Array<ArrayBuffer>);
+  }
+
+  /** Idempotent. The camera track is the caller's: it is not stopped. */
+  close(reason = 'closed by the client'): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close();
+    this.pc.close();
+    this.emit('close', reason);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new InvalidStateError(`${what} within ${ms / 1000} s`)), ms);
+    p.then((v) => (clearTimeout(timer), resolve(v)), (e) => (clearTimeout(timer), reject(e)));
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Decoded maps as a coloured point cloud in the camera frame (x right, y down, z forward, metres): every map pixel
+ * on the face surface, back-projected with its depth through the intrinsics the server assumed. A map of size s
+ * is the model's crop (cropSize) sampled every cropSize/s pixels (server/egress subsampleMaps), so its pixel j sits
+ * at crop pixel j*stride + (stride-1)/2 floored, and the crop box places crop pixels in the frame.
+ */
+import { CANONICAL_NORMALIZATION } from '../../shared/canonical.js';
+import { hasCanonical } from '../../shared/parts.js';
+import type { PlainMaps } from '../../shared/wire/mapCodec.js';
+import type { CropBoxWire } from '../../shared/wire/schema.js';
+
+export interface CloudPoints {
+  /** [n*3] metres, camera frame */
+  readonly positions: Float32Array;
+  /** [n*3] 0..255: canonical coordinate as RGB (the same colour for the same spot of the face in every frame) */
+  readonly colors: Uint8Array;
+  /** [n*2] frame pixel each point came from (to colour it from the camera image) */
+  readonly framePixels: Float32Array;
+  readonly count: number;
+}
+
+/** Frame pixel (x, y) of map pixel (i, j). */
+export function mapPixelToFrame(box: CropBoxWire, cropSize: number, mapSize: number, i: number, j: number): [number, number] {
+  const stride = Math.max(1, Math.round(cropSize / mapSize)), off = (stride - 1) >> 1, scale = box.side / cropSize;
+  const half = (cropSize - 1) / 2;
+  return [box.centerX + (i * stride + off - half) * scale, box.centerY + (j * stride + off - half) * scale];
+}
+
+/** `intrinsics`: [fx, fy, cx, cy] in frame pixels (result.intrinsics). */
+export function mapsToCloud(maps: PlainMaps, box: CropBoxWire, cropSize: number, intrinsics: ArrayLike<number>): CloudPoints {
+  const S = maps.size, n = S * S;
+  const [fx, fy, cx, cy] = [intrinsics[0], intrinsics[1], intrinsics[2], intrinsics[3]];
+  const { centerM, halfExtentM } = CANONICAL_NORMALIZATION;
+  let count = 0;
+  for (let i = 0; i < n; i++) if (hasCanonical(maps.mask[i]) && maps.depth[i] > 0) count++;
+  const positions = new Float32Array(count * 3), colors = new Uint8Array(count * 3), framePixels = new Float32Array(count * 2);
+  let k = 0;
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+    const i = y * S + x, d = maps.depth[i];
+    if (!hasCanonical(maps.mask[i]) || !(d > 0)) continue;
+    const [u, v] = mapPixelToFrame(box, cropSize, S, x, y);
+    positions[k * 3] = ((u - cx) / fx) * d;
+    positions[k * 3 + 1] = ((v - cy) / fy) * d;
+    positions[k * 3 + 2] = d;
+    framePixels[k * 2] = u;
+    framePixels[k * 2 + 1] = v;
+    for (let c = 0; c < 3; c++) {
+      const t = (maps.canonical[c * n + i] - centerM[c]) / halfExtentM;
+      colors[k * 3 + c] = Math.max(0, Math.min(255, Math.round((t * 0.5 + 0.5) * 255)));
+    }
+    k++;
+  }
+  return { positions, colors, framePixels, count };
+}

@@ -1,0 +1,234 @@
+/**
+ * The page: camera → FaceClient (client/sdk) → the two views and the panel. Everything it shows comes from the
+ * SDK's events; `window.faceLive` holds the recent results for the console and for automation (the Chromium test).
+ * URL parameters: autostart=1, width, height, fps, mesh=1.
+ */
+import { FaceClient, type ResultEvent } from '../sdk/faceClient.js';
+import { mapsToCloud, type CloudPoints } from '../sdk/mapsCloud.js';
+import type { DecodedMapsEvent } from '../sdk/resultStream.js';
+import type { SessionOptionsWire } from '../../shared/signaling.js';
+import type { HelloMessage, ResultMessage, StatsMessage } from '../../shared/wire/schema.js';
+import { FrameView, type Overlay } from './frameView.js';
+import { SceneView, type MeshSnapshot } from './sceneView.js';
+import { LiveStats } from './liveStats.js';
+
+type FaceResultMessage = Extract<ResultMessage, { face: true }>;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+const video = $<HTMLVideoElement>('video');
+const frameView = new FrameView($<HTMLCanvasElement>('frame'));
+const sceneView = new SceneView($<HTMLCanvasElement>('scene'));
+const checked = (id: string) => $<HTMLInputElement>(id).checked;
+const statusLine = $('status');
+
+/** What automation reads: recent results, decoded maps and latencies (bounded). */
+const shared = {
+  state: 'idle' as 'idle' | 'connecting' | 'live' | 'closed' | 'error',
+  error: '',
+  hello: null as unknown,
+  results: [] as { frameId: number; face: boolean; captureTimeMs: number | null; drawnLatencyMs: number | null; box?: unknown; landmarks?: number[]; intrinsics?: number[]; timings?: Record<string, number> }[],
+  maps: [] as { frameId: number; size: number; box: unknown; depth: number[]; mask: number[] }[],
+  stats: null as StatsMessage | null,
+  panel: {} as Record<string, string>,
+};
+(window as unknown as { faceLive: typeof shared }).faceLive = shared;
+
+const stats = new LiveStats();
+let client: FaceClient | null = null;
+let stream: MediaStream | null = null;
+let last: FaceResultMessage | null = null;
+let lastArrival: ResultEvent | null = null;
+let drawnFrameId = -1;
+let mesh: MeshSnapshot | null = null;
+let cloud: CloudPoints | null = null;
+const sampler = document.createElement('canvas').getContext('2d', { willReadFrequently: true })!;
+
+/** Maps with every result; the mesh (135 KB) every 10th, re-posed in between with each frame's head pose. */
+function sessionOptions(): SessionOptionsWire {
+  const fov = Number($<HTMLInputElement>('fov').value);
+  return { mapsEvery: 1, meshEvery: checked('showMesh') ? 10 : 0, mapsStride: Number($<HTMLSelectElement>('mapsStride').value), fovDeg: fov >= 20 && fov <= 120 ? fov : 60 };
+}
+
+function setStatus(text: string, error = false): void {
+  statusLine.textContent = text;
+  statusLine.className = error ? 'error' : '';
+}
+
+async function start(): Promise<void> {
+  const [width, height] = (params.get('width') && params.get('height') ? `${params.get('width')}x${params.get('height')}` : $<HTMLSelectElement>('resolution').value).split('x').map(Number);
+  const fps = Number(params.get('fps') ?? $<HTMLSelectElement>('fps').value);
+  $<HTMLButtonElement>('start').disabled = true;
+  shared.state = 'connecting';
+  try {
+    setStatus('opening the camera…');
+    if (!navigator.mediaDevices?.getUserMedia) throw new Error('this page needs a secure origin for the camera: open it as http://localhost or over https');
+    stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: width }, height: { ideal: height }, frameRate: { ideal: fps } }, audio: false });
+    video.srcObject = stream;
+    await video.play();
+    setStatus('connecting to the server…');
+    const signalUrl = new URL('signal', location.href);
+    signalUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    client = await FaceClient.connect(signalUrl.href, { stream, session: sessionOptions() });
+    const onHello = (h: HelloMessage) => {
+      shared.hello = { sessionId: h.sessionId, model: h.model, expressionNames: h.expressionNames };
+      sceneView.setTriangles(h.meshTriangles);
+    };
+    if (client.hello) onHello(client.hello);
+    client.on('hello', onHello);
+    client.on('result', onResult);
+    client.on('maps', onMaps);
+    client.on('stats', (s) => {
+      shared.stats = s;
+      stats.serverStats(s);
+    });
+    client.on('close', (reason) => {
+      shared.state = 'closed';
+      setStatus(`disconnected: ${reason}`, true);
+      stop();
+    });
+    shared.state = 'live';
+    const track = stream.getVideoTracks()[0].getSettings();
+    const live = () => setStatus(`live: ${track.width}×${track.height} at ${track.frameRate ?? '?'} fps, model ${client?.hello?.model.name ?? '…'}`);
+    live();
+    client.on('hello', live);
+    $<HTMLButtonElement>('stop').disabled = false;
+  } catch (e) {
+    shared.state = 'error';
+    shared.error = (e as Error).message;
+    setStatus(`could not start: ${(e as Error).message}`, true);
+    stop();
+  }
+}
+
+function stop(): void {
+  client?.close();
+  client = null;
+  for (const t of stream?.getTracks() ?? []) t.stop();
+  stream = null;
+  $<HTMLButtonElement>('start').disabled = false;
+  $<HTMLButtonElement>('stop').disabled = true;
+}
+
+function onResult(e: ResultEvent): void {
+  const r = e.result;
+  stats.result(e, client?.bytesIn ?? 0);
+  const summary: (typeof shared.results)[number] = { frameId: r.frameId, face: r.face, captureTimeMs: r.captureTimeMs, drawnLatencyMs: null };
+  if (r.face) {
+    last = r;
+    lastArrival = e;
+    Object.assign(summary, { box: r.box, landmarks: Array.from(r.landmarks), intrinsics: Array.from(r.intrinsics), timings: r.timings });
+    if (r.mesh && r.pose) {
+      mesh = { vertices: r.mesh, rotation: r.pose.rotation, translationM: r.pose.translationM };
+      sceneView.setMeshVertices(r.mesh);
+    }
+  } else last = null;
+  markDirty();
+  shared.results.push(summary);
+  if (shared.results.length > 300) shared.results.shift();
+}
+
+function onMaps(m: DecodedMapsEvent): void {
+  const cropSize = client?.hello?.model.cropSize ?? m.maps.size;
+  const intrinsics = last && last.frameId === m.frameId ? last.intrinsics : last?.intrinsics;
+  if (!intrinsics) return;
+  cloud = mapsToCloud(m.maps, m.box, cropSize, intrinsics);
+  if ($<HTMLSelectElement>('cloudColour').value === 'camera' && video.videoWidth) colourFromCamera(cloud);
+  sceneView.setCloud(cloud.positions, cloud.colors, cloud.count);
+  markDirty();
+  shared.maps.push({ frameId: m.frameId, size: m.maps.size, box: m.box, depth: Array.from(m.maps.depth), mask: Array.from(m.maps.mask) });
+  if (shared.maps.length > 5) shared.maps.shift();
+}
+
+function colourFromCamera(c: CloudPoints): void {
+  const W = video.videoWidth, H = video.videoHeight;
+  if (sampler.canvas.width !== W || sampler.canvas.height !== H) Object.assign(sampler.canvas, { width: W, height: H });
+  sampler.drawImage(video, 0, 0);
+  const px = sampler.getImageData(0, 0, W, H).data;
+  for (let k = 0; k < c.count; k++) {
+    const x = Math.min(W - 1, Math.max(0, Math.round(c.framePixels[k * 2]))), y = Math.min(H - 1, Math.max(0, Math.round(c.framePixels[k * 2 + 1])));
+    c.colors.set(px.subarray((y * W + x) * 4, (y * W + x) * 4 + 3), k * 3);
+  }
+}
+
+const POINT_RGB: Record<number, [number, number, number]> = { 0: [0.9, 0.25, 0.25], 1: [0.95, 0.8, 0.2], 2: [0.2, 0.9, 0.45] };
+
+function overlays(r: FaceResultMessage): Overlay[] {
+  const out: Overlay[] = [];
+  if (checked('showPoints')) {
+    const n = r.pointIds.length, xy = new Float32Array(n * 2), rgb = new Float32Array(n * 3);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const vis = r.points[i * 3 + 2];
+      if (vis === 0) continue; // occluded: drawn nowhere rather than somewhere wrong
+      xy[k * 2] = r.points[i * 3];
+      xy[k * 2 + 1] = r.points[i * 3 + 1];
+      rgb.set(POINT_RGB[vis] ?? POINT_RGB[1], k * 3);
+      k++;
+    }
+    out.push({ xy, rgb, count: k, sizePx: 4 });
+  }
+  if (checked('showLandmarks')) {
+    const xy = new Float32Array(68 * 2), rgb = new Float32Array(68 * 3);
+    for (let i = 0; i < 68; i++) {
+      xy[i * 2] = r.landmarks[i * 3];
+      xy[i * 2 + 1] = r.landmarks[i * 3 + 1];
+      rgb.set(r.landmarks[i * 3 + 2] ? [0.3, 0.75, 1] : [0.4, 0.4, 0.5], i * 3);
+    }
+    out.push({ xy, rgb, count: 68, sizePx: 6 });
+  }
+  return out;
+}
+
+/** Something to draw: a camera frame, a result, maps, or the user turned the view. Drawing only then keeps the
+ * page light on machines that render WebGL in software. */
+let dirty = true;
+const markDirty = () => void (dirty = true);
+
+function frame(): void {
+  requestAnimationFrame(frame);
+  if (!stream || !dirty) return;
+  dirty = false;
+  const r = last;
+  if (!frameView.draw(video, r ? overlays(r) : [])) return;
+  const meshModel = mesh && r?.pose ? SceneView.repose(mesh, r.pose.rotation, r.pose.translationM) : null;
+  sceneView.draw({ cloud: checked('showCloud'), mesh: checked('showMesh'), meshModel, pointSize: 3 });
+  // capture → drawn, once per result, on the sender's clock (the server maps RTP time to it)
+  if (r && lastArrival && r.frameId !== drawnFrameId) {
+    drawnFrameId = r.frameId;
+    if (r.captureTimeMs !== null) {
+      const latency = Date.now() - r.captureTimeMs;
+      stats.drawn(latency);
+      for (let i = shared.results.length - 1; i >= 0; i--) {
+        if (shared.results[i].frameId !== r.frameId) continue;
+        shared.results[i].drawnLatencyMs = latency;
+        break;
+      }
+    }
+  }
+}
+
+setInterval(() => {
+  shared.panel = stats.panel();
+  $('panel').innerHTML = Object.entries(shared.panel).map(([k, v]) => `<div>${k} <span>${v}</span></div>`).join('');
+}, 500);
+
+$('start').addEventListener('click', () => void start());
+$('stop').addEventListener('click', () => {
+  stop();
+  shared.state = 'closed';
+  setStatus('stopped');
+});
+for (const id of ['showMesh', 'mapsStride', 'fov']) $(id).addEventListener('change', () => client?.setOptions(sessionOptions()));
+if (params.get('mesh') === '1') $<HTMLInputElement>('showMesh').checked = true;
+if (params.get('fov')) $<HTMLInputElement>('fov').value = params.get('fov')!;
+video.requestVideoFrameCallback?.(function counted() {
+  stats.cameraFrame();
+  markDirty();
+  video.requestVideoFrameCallback(counted);
+});
+if (!('requestVideoFrameCallback' in HTMLVideoElement.prototype)) setInterval(markDirty, 1000 / 30); // Firefox < 132
+for (const ev of ['pointermove', 'wheel', 'dblclick']) $('scene').addEventListener(ev, markDirty);
+for (const id of ['showPoints', 'showLandmarks', 'showCloud', 'showMesh']) $(id).addEventListener('change', markDirty);
+requestAnimationFrame(frame);
+if (params.get('autostart') === '1') void start();

@@ -40,7 +40,7 @@ const until = async (what: () => boolean, ms: number) => {
   return what();
 };
 
-t.test('a Node client streams VP8 to the server and gets results and maps for its frames', async (t) => {
+t.test('a Node client (node-datachannel) streams VP8 to the server and gets results and maps for its frames', async (t) => {
   const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 2, loopbackOnly: true, threads: 1 });
   t.teardown(() => server.close());
   const list = frames(30);
@@ -73,8 +73,38 @@ t.test('a Node client streams VP8 to the server and gets results and maps for it
   errors.sort((a, b) => a - b);
   t.ok(errors[errors.length >> 1] < 10, `landmark median ${errors[errors.length >> 1]?.toFixed(2)} px over ${errors.length}`);
   t.ok(faces.every((r) => r.pose && r.blendshapes?.length === 57), 'pose and blendshapes in every face result');
+  // node-datachannel sends RTCP sender reports: the server turns each frame's RTP time into its capture time
+  const withCapture = faces.filter((r) => r.captureTimeMs !== null);
+  t.ok(withCapture.length >= faces.length / 2, `${withCapture.length} of ${faces.length} results carry the capture time`);
+  t.ok(withCapture.every((r) => Math.abs(r.captureTimeMs! - Date.now()) < 30_000), 'on this machine\'s clock');
   await client.close();
   t.ok(await until(() => server.sessions.size === 0, 5000), 'closing the client frees its session');
+});
+
+t.test('werift client ↔ werift server: the mesh (over 64 KiB a message) arrives in chunks; leaving mid-stream frees the session', async (t) => {
+  const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 1, loopbackOnly: true, threads: 1 });
+  t.teardown(() => server.close());
+  const list = frames(20);
+  const client = await NodeClient.connect(server.signalUrl, { width: 640, height: 480, fps: 25, loopbackOnly: true, peer: 'werift', session: { mapsEvery: 2, meshEvery: 2 } });
+  t.teardown(() => client.close());
+  let meshes = 0, maps = 0;
+  client.on('result', (r) => r.face && r.mesh && meshes++);
+  client.on('maps', () => maps++);
+  const start = performance.now();
+  for (let f = 0; f < list.length; f++) {
+    await client.sendFrame(list[f].input.pixels, f * 3000);
+    await new Promise((r) => setTimeout(r, Math.max(0, start + (f + 1) * 40 - performance.now())));
+  }
+  t.ok(await until(() => meshes >= 2 && maps >= 2, 5000), `${meshes} meshes and ${maps} maps while streaming`);
+  t.equal(client.hello?.meshTriangles.length, 22288 * 3, 'the hello carries the mesh topology (134 KB)');
+  t.equal(server.sessions.size, 1);
+  // gone without a goodbye, frames still in flight
+  void client.sendFrame(list[0].input.pixels, 60_000).catch(() => undefined);
+  await client.close();
+  t.ok(await until(() => server.sessions.size === 0, 5000), 'the session is freed');
+  const again = await NodeClient.connect(server.signalUrl, { width: 640, height: 480, fps: 25, loopbackOnly: true });
+  t.ok(again.sessionId, 'and the place is free for the next client');
+  await again.close();
 });
 
 t.test('two clients at once get only their own results; a third is told the server is busy', async (t) => {

@@ -1,0 +1,94 @@
+/**
+ * ClientPeer on node-datachannel (libdatachannel). The video track takes our RTP packets as they are; a sender
+ * report handler tells the server each frame's capture time. Incoming channels and tracks are kept referenced
+ * here: node-datachannel lets unreferenced ones be garbage-collected.
+ */
+import nodeDataChannel from 'node-datachannel';
+import type { IceCandidateWire } from '../../shared/signaling.js';
+import type { ClientPeer, ClientPeerHandlers } from './clientPeer.js';
+
+const { PeerConnection, Video, RtcpSrReporter, RtpPacketizationConfig } = nodeDataChannel;
+type Pc = InstanceType<typeof PeerConnection>;
+type Channel = ReturnType<Pc['createDataChannel']>;
+type Track = ReturnType<Pc['addTrack']>;
+
+export class NdcPeer implements ClientPeer {
+  readonly ssrc = (Math.random() * 2 ** 32) >>> 0;
+  readonly payloadType = 96;
+  private readonly pc: Pc;
+  private readonly track: Track;
+  private readonly results: Channel;
+  private readonly maps: Channel;
+  private readonly reporter: InstanceType<typeof RtcpSrReporter>;
+  private offer: ((sdp: string) => void) | null = null;
+  private open = false;
+  private readonly opened: Promise<void>;
+  private closed = false;
+
+  constructor(private readonly loopbackOnly: boolean, on: ClientPeerHandlers) {
+    this.pc = new PeerConnection('facelive-client', { iceServers: [], disableAutoNegotiation: true, ...(loopbackOnly ? { bindAddress: '127.0.0.1' } : {}) });
+    const video = new Video('video', 'SendOnly');
+    video.addVP8Codec(this.payloadType);
+    video.addSSRC(this.ssrc, 'facelive');
+    this.track = this.pc.addTrack(video);
+    this.reporter = new RtcpSrReporter(new RtpPacketizationConfig(this.ssrc, 'facelive', this.payloadType, 90_000));
+    this.track.setMediaHandler(this.reporter);
+    this.track.onMessage((m) => {
+      // RTCP from the server: payload-specific feedback (206) with FMT 1 is a picture loss indication
+      if (m.length >= 4 && m[1] === 206 && (m[0] & 0x1f) === 1) on.keyframeRequest();
+    });
+    this.results = this.pc.createDataChannel('results');
+    this.maps = this.pc.createDataChannel('maps', { unordered: true, maxRetransmits: 0 });
+    this.results.onMessage((m) => on.results(typeof m === 'string' ? new TextEncoder().encode(m) : new Uint8Array(m as ArrayBuffer)));
+    this.maps.onMessage((m) => typeof m !== 'string' && on.mapsChunk(new Uint8Array(m as ArrayBuffer)));
+    this.opened = new Promise((resolve) => this.results.onOpen(() => {
+      this.open = true;
+      resolve();
+    }));
+    this.pc.onLocalDescription((sdp, type) => type === 'offer' && this.offer?.(sdp));
+    this.pc.onLocalCandidate((candidate, mid) => {
+      if (this.loopbackOnly && !/ 127\.0\.0\.1 /.test(candidate)) return;
+      on.candidate({ candidate: candidate.replace(/^a=/, ''), sdpMid: mid, sdpMLineIndex: null });
+    });
+    this.pc.onStateChange((s) => (s === 'failed' || s === 'closed') && !this.closed && on.closed());
+  }
+
+  createOffer(): Promise<string> {
+    return new Promise((resolve) => {
+      this.offer = resolve;
+      this.pc.setLocalDescription('offer');
+    });
+  }
+
+  async setAnswer(sdp: string): Promise<void> {
+    this.pc.setRemoteDescription(sdp, 'answer');
+  }
+
+  async addCandidate(c: IceCandidateWire): Promise<void> {
+    if (this.loopbackOnly && !/ 127\.0\.0\.1 /.test(c.candidate)) return;
+    this.pc.addRemoteCandidate(c.candidate, c.sdpMid ?? '0');
+  }
+
+  connected(): Promise<void> {
+    return this.open ? Promise.resolve() : this.opened;
+  }
+
+  sendRtp(packet: Buffer, rtpTimestamp: number): void {
+    // the sender report pairs "now" with this timestamp: the frame's capture time on this machine's clock
+    this.reporter.rtpConfig.timestamp = rtpTimestamp >>> 0;
+    if (this.track.isOpen()) this.track.sendMessageBinary(packet);
+  }
+
+  sendResults(bytes: Uint8Array): void {
+    this.results.sendMessageBinary(bytes);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.results.close();
+    this.maps.close();
+    this.track.close();
+    this.pc.close();
+  }
+}

@@ -6,7 +6,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../shared/errors.js';
-import { encodeNpy } from '../../shared/io/npy.js';
 import { hasCanonical } from '../../shared/parts.js';
 import { FaceEngine, defaultIntrinsics, type FaceResult } from '../engine/engine.js';
 import { cropToModelInput, modelInputToRgb, type CropBox } from '../engine/crop.js';
@@ -14,8 +13,8 @@ import { pointCloud } from '../engine/pointCloud.js';
 import { loadFacekit } from '../../shared/facekit/loadFacekit.js';
 import { buildFaceTemplate } from '../engine/faceTemplate.js';
 import { renderPreview } from '../synth/preview.js';
-import { pngBytes } from '../synth/sequenceWriter.js';
 import { TrackedMesh } from '../engine/trackedMesh.js';
+import { writeMapStacks, writePoseJson, writeTracksAndLandmarks } from './exporters/frameTables.js';
 import { encodeTrackedGlb } from './exporters/gltf.js';
 import { ObjWriter } from './exporters/obj.js';
 import { depthPng16 } from './exporters/png16.js';
@@ -85,7 +84,6 @@ export async function runReconstruct(run: ReconstructRun, events: ReconstructEve
 
 function writeSummaries(run: ReconstructRun, results: FaceResult[], S: number, K: ReturnType<typeof defaultIntrinsics>, expressionNames: readonly string[]): void {
   const { out, exports } = run;
-  const T = results.length;
   const frames = results.map((r) =>
     r.kind === 'face'
       ? { frame: r.frameId, face: true, box: r.box, crop_size: S, frame_px_per_crop_px: r.placement.scale, model_ms: Math.round(r.timings.model * 100) / 100 }
@@ -97,45 +95,19 @@ function writeSummaries(run: ReconstructRun, results: FaceResult[], S: number, K
   }, null, 1));
   const faceAt = (r: FaceResult): r is Face => r.kind === 'face';
   if (exports.has('depth') || exports.has('canonical')) {
-    const depth = new Float32Array(T * S * S), canon = new Float32Array(T * S * S * 3), conf = new Float32Array(T * S * S), mask = new Uint8Array(T * S * S);
-    results.forEach((r, t) => {
-      if (!faceAt(r)) return;
-      const n = S * S;
-      for (let i = 0; i < n; i++) {
-        const on = hasCanonical(r.maps.mask[i]);
-        depth[t * n + i] = on ? r.maps.depth[i] : 0;
-        conf[t * n + i] = r.maps.confidence[i];
-        mask[t * n + i] = r.maps.mask[i];
-        for (let k = 0; k < 3; k++) canon[(t * n + i) * 3 + k] = on ? r.maps.canonical[k * n + i] : 0;
-      }
-    });
-    if (exports.has('depth')) writeFileSync(join(out, 'depth.npy'), encodeNpy(depth, [T, S, S]));
-    if (exports.has('canonical')) {
-      writeFileSync(join(out, 'canonical.npy'), encodeNpy(canon, [T, S, S, 3]));
-      writeFileSync(join(out, 'confidence.npy'), encodeNpy(conf, [T, S, S]));
-      writeFileSync(join(out, 'mask.npy'), encodeNpy(mask, [T, S, S]));
-    }
+    writeMapStacks(out, results.map((r) => (faceAt(r) ? r.maps : null)), S, { depth: exports.has('depth'), canonical: exports.has('canonical') });
   }
   if (exports.has('blendshapes')) {
     const identity = sessionIdentity(results);
     writeFileSync(join(out, 'identity.json'), JSON.stringify({ identity_weights: identity ? Array.from(identity, (x) => Math.round(x * 1e4) / 1e4) : null }));
-    writeFileSync(join(out, 'pose.json'), JSON.stringify({
-      conventions: 'pose: camera-from-head, p_camera = rotation (row-major 3x3) * p_head + translation_m; camera frame x right, y down, z forward; blendshapes: facekit expression weights in blendshape_names order',
-      blendshape_names: expressionNames,
-      frames: results.map((r) => ({
-        frame: r.frameId,
-        blendshapes: faceAt(r) && r.blendshapes ? Array.from(r.blendshapes, (x) => Math.round(x * 1e4) / 1e4) : null,
-        pose: faceAt(r) && r.pose ? { rotation: Array.from(r.pose.rotation, (x) => Math.round(x * 1e6) / 1e6), translation_m: Array.from(r.pose.translationM, (x) => Math.round(x * 1e5) / 1e5), rms_m: Math.round(r.pose.rmsM * 1e5) / 1e5 } : null,
-      })),
-    }));
+    writePoseJson(out, expressionNames, results.map((r) => ({ frame: r.frameId, blendshapes: faceAt(r) ? r.blendshapes : null, pose: faceAt(r) ? r.pose : null })));
   }
   if (exports.has('tracks')) {
-    const tracks = results.map((r) => ({ frame: r.frameId, points: faceAt(r) ? r.points.map((p) => ({ id: p.id, x: round2(p.x), y: round2(p.y), visibility: p.visibility })) : [] }));
-    writeFileSync(join(out, 'tracks.json'), JSON.stringify(tracks));
-    writeFileSync(join(out, 'tracks.csv'), 'frame,id,x,y,visibility\n' + tracks.flatMap((f) => f.points.map((p) => `${f.frame},${p.id},${p.x},${p.y},${p.visibility}`)).join('\n') + '\n');
-    const lms = results.map((r) => ({ frame: r.frameId, landmarks: faceAt(r) ? Array.from({ length: 68 }, (_, l) => [round2(r.landmarks[l * 3]), round2(r.landmarks[l * 3 + 1]), r.landmarks[l * 3 + 2]]) : [] }));
-    writeFileSync(join(out, 'landmarks.json'), JSON.stringify(lms));
-    writeFileSync(join(out, 'landmarks.csv'), 'frame,landmark,x,y,visible\n' + lms.flatMap((f) => f.landmarks.map((l, i) => `${f.frame},${i},${l[0]},${l[1]},${l[2]}`)).join('\n') + '\n');
+    writeTracksAndLandmarks(
+      out,
+      results.map((r) => ({ frame: r.frameId, points: faceAt(r) ? r.points : [] })),
+      results.map((r) => ({ frame: r.frameId, landmarks: faceAt(r) ? r.landmarks : null })),
+    );
   }
 }
 
@@ -168,8 +140,6 @@ async function writeMeshes(out: string, mesh: TrackedMesh, results: readonly Fac
   });
   writeFileSync(join(out, 'mesh.glb'), await encodeTrackedGlb(mesh, identity, frames));
 }
-
-const round2 = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);
 
 /** A face result in the generator's preview layout: crop RGB | depth | canonical | parts | landmarks. */
 function asPreview(rgb: Uint8Array, r: Face, S: number) {

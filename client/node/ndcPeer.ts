@@ -7,7 +7,13 @@ import nodeDataChannel from 'node-datachannel';
 import type { IceCandidateWire } from '../../shared/signaling.js';
 import type { ClientPeer, ClientPeerHandlers } from './clientPeer.js';
 
-const { PeerConnection, Video, RtcpSrReporter, RtpPacketizationConfig } = nodeDataChannel;
+const { PeerConnection, Video, RtcpSrReporter, RtpPacketizationConfig, cleanup } = nodeDataChannel;
+
+/**
+ * Peers open in this process. When the last one closes, libdatachannel's threads are stopped: left running they
+ * keep the process alive for ~30 s after everything is closed (measured); the next peer starts them again.
+ */
+let openPeers = 0;
 type Pc = InstanceType<typeof PeerConnection>;
 type Channel = ReturnType<Pc['createDataChannel']>;
 type Track = ReturnType<Pc['addTrack']>;
@@ -26,6 +32,7 @@ export class NdcPeer implements ClientPeer {
   private closed = false;
 
   constructor(private readonly loopbackOnly: boolean, on: ClientPeerHandlers) {
+    openPeers++;
     this.pc = new PeerConnection('facelive-client', { iceServers: [], disableAutoNegotiation: true, ...(loopbackOnly ? { bindAddress: '127.0.0.1' } : {}) });
     const video = new Video('video', 'SendOnly');
     video.addVP8Codec(this.payloadType);
@@ -90,5 +97,6 @@ export class NdcPeer implements ClientPeer {
     this.maps.close();
     this.track.close();
     this.pc.close();
+    if (--openPeers === 0) cleanup();
   }
 }

@@ -1,41 +1,64 @@
-/** `facelive client`: stream a video, a folder of images or a generator sequence to a live server over WebRTC. */
+/** `facelive client`: stream a video, a folder of images or one image to a live server over WebRTC. */
 import { resolve } from 'node:path';
+import type { PeerStack } from '../../client/node/clientPeer.js';
 import { NodeClient } from '../../client/node/nodeClient.js';
+import { ResultRecorder } from '../../client/node/resultRecorder.js';
 import { UsageError } from '../../shared/errors.js';
 import { y4mFrame } from '../../shared/io/y4m.js';
+import type { I420Frame } from '../../shared/media/vp8Codec.js';
 import { openFrameSource } from '../offline/frameSource.js';
 import { intFlag, parseFlags } from './args.js';
 import { stopOnSignal, Progress } from './progress.js';
 
-export const CLIENT_USAGE = `Usage: facelive client --server URL --input <video|folder|image> [--fps F] [--frames N] [--loopback] [--quiet]
+export const CLIENT_USAGE = `Usage: facelive client --server URL --input <video|folder|image> [--out DIR] [--fps F] [--frames N]
+                       [--fov DEG] [--maps-every N] [--peer node-datachannel|werift] [--loopback] [--quiet]
 
 Streams the input to a running "facelive serve" as a WebRTC peer (VP8 video, the same protocol as the browser
 page), receives its results, and reports frames/s and latency (send to result) at the end.
 
-  --server    the server's signaling URL, e.g. ws://127.0.0.1:8080/signal
-  --input     a video ffmpeg can read, a folder of .png/.jpg images or one image
-  --fps       sending rate, 1..60 (default 30)
-  --frames    stop after N frames (default: the whole input)
-  --loopback  ICE on 127.0.0.1 only (the server runs with --loopback on this machine)`;
+  --server      the server's signaling URL, e.g. ws://127.0.0.1:8080/signal
+  --input       a video ffmpeg can read, a folder of .png/.jpg images or one image
+  --out         save the results here, in the formats of "facelive reconstruct" (depth.npy, canonical.npy,
+                confidence.npy, mask.npy, tracks, landmarks, pose.json) plus crops.json and summary.json
+  --fps         sending rate, 1..60 (default 30)
+  --frames      stop after N frames (default: the whole input)
+  --fov         horizontal field of view of the camera, degrees, 20..120 (default 60)
+  --maps-every  maps with every N-th result, 0..1000 (default 1; 0: none)
+  --peer        WebRTC stack: node-datachannel (default) or werift
+  --loopback    ICE on 127.0.0.1 only (the server runs with --loopback on this machine)`;
+
+const PEERS: readonly PeerStack[] = ['node-datachannel', 'werift'];
 
 export function parseClientArgs(argv: string[]) {
-  const v = parseFlags('client', argv, { server: { type: 'string' }, input: { type: 'string' }, fps: { type: 'string' }, frames: { type: 'string' }, loopback: { type: 'boolean' }, quiet: { type: 'boolean' } });
+  const v = parseFlags('client', argv, {
+    server: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, fps: { type: 'string' }, frames: { type: 'string' },
+    fov: { type: 'string' }, 'maps-every': { type: 'string' }, peer: { type: 'string' }, loopback: { type: 'boolean' }, quiet: { type: 'boolean' },
+  });
   if (typeof v.server !== 'string' || !/^wss?:\/\/.+/.test(v.server)) throw new UsageError('client: --server ws://HOST:PORT/signal is required');
   if (typeof v.input !== 'string' || !v.input) throw new UsageError('client: --input is required (a video, a folder of images or an image)');
+  if (v.out !== undefined && (typeof v.out !== 'string' || !v.out)) throw new UsageError('client: --out needs a folder');
+  const peer = (v.peer ?? 'node-datachannel') as PeerStack;
+  if (!PEERS.includes(peer)) throw new UsageError(`client: --peer: expected ${PEERS.join(' or ')}, got "${String(v.peer)}"`);
   return {
-    server: v.server, input: resolve(v.input),
+    server: v.server, input: resolve(v.input), out: typeof v.out === 'string' ? resolve(v.out) : null,
     fps: intFlag('client', v, 'fps', 30, 1, 60),
     frames: v.frames === undefined ? Infinity : intFlag('client', v, 'frames', 0, 1, 10_000_000),
-    loopback: v.loopback === true, quiet: v.quiet === true,
+    fovDeg: intFlag('client', v, 'fov', 60, 20, 120),
+    mapsEvery: intFlag('client', v, 'maps-every', 1, 0, 1000),
+    peer, loopback: v.loopback === true, quiet: v.quiet === true,
   };
 }
 
 export async function clientCommand(argv: string[]): Promise<number> {
   const a = parseClientArgs(argv);
-  const source = openFrameSource(a.input);
-  // VP8 in I420 needs even sizes: an odd last row or column is left out
+  // videos come from ffmpeg as I420 at even sizes, ready for the encoder; images are converted here
+  const source = openFrameSource(a.input, { videoFormat: 'i420' });
   const width = source.width & ~1, height = source.height & ~1;
-  const client = await NodeClient.connect(a.server, { width, height, fps: a.fps, loopbackOnly: a.loopback });
+  const client = await NodeClient.connect(a.server, { width, height, fps: a.fps, loopbackOnly: a.loopback, peer: a.peer, session: { fovDeg: a.fovDeg, mapsEvery: a.out ? a.mapsEvery : 0 } });
+  const ticks = 90_000 / a.fps;
+  const recorder = a.out ? new ResultRecorder(a.out, (frameId) => Math.round(frameId / ticks)) : null;
+  if (recorder && client.hello) recorder.onHello(client.hello);
+  client.on('hello', (h) => recorder?.onHello(h));
   const progress = new Progress('client', process.stderr, a.quiet);
   const stop = stopOnSignal(progress);
   const sentAt = new Map<number, number>(), latency: number[] = [];
@@ -44,36 +67,54 @@ export async function clientCommand(argv: string[]): Promise<number> {
     results++;
     if (r.face) faces++;
     const t = sentAt.get(r.frameId);
-    if (t !== undefined) latency.push(performance.now() - t);
+    const ms = t === undefined ? null : performance.now() - t;
+    if (ms !== null) latency.push(ms);
+    recorder?.onResult(r, ms);
   });
+  client.on('maps', (m) => recorder?.onMaps(m));
   try {
     progress.start(source.frameCount === null ? null : Math.min(source.frameCount, a.frames));
     const start = performance.now();
     let n = 0;
     for await (const f of source.frames()) {
       if (n >= a.frames || stop.requested()) break;
-      const rgb = f.pixels.format === 'rgb' ? f.pixels.data : null;
-      if (!rgb) throw new UsageError('client: the source gave I420 frames; use a video or images');
-      const cropped = width === f.pixels.width && height === f.pixels.height ? rgb : cropRgb(rgb, f.pixels.width, width, height);
-      const timestamp = Math.round((n * 90000) / a.fps);
+      const timestamp = Math.round(n * ticks);
       sentAt.set(timestamp, performance.now());
-      await client.sendFrame({ width, height, data: y4mFrame(cropped, width, height).subarray(6) }, timestamp);
+      await client.sendFrame(toI420(f.pixels, width, height), timestamp);
       n++;
       progress.tick();
       await new Promise((r) => setTimeout(r, Math.max(0, start + (n * 1000) / a.fps - performance.now())));
     }
+    const seconds = (performance.now() - start) / 1000;
+    // results of the last frames are still on their way
     await new Promise((r) => setTimeout(r, 1000));
     progress.finish();
     latency.sort((x, y) => x - y);
-    const seconds = (performance.now() - start) / 1000;
-    process.stdout.write(`sent ${n} frames (${(n / seconds).toFixed(1)}/s); ${results} results (${faces} with a face, ${(results / seconds).toFixed(1)}/s); ` +
-      `latency send→result p50 ${latency[latency.length >> 1]?.toFixed(0) ?? '-'} ms, p95 ${latency[Math.floor(latency.length * 0.95)]?.toFixed(0) ?? '-'} ms; ` +
+    const summary = {
+      frames_sent: n, fps_sent: n / seconds, results, faces, results_per_s: Math.min(results, n) / seconds,
+      latency_ms: { p50: latency[latency.length >> 1] ?? null, p95: latency[Math.floor(latency.length * 0.95)] ?? null },
+      bytes_received: client.stream.bytesIn, peer: a.peer,
+    };
+    process.stdout.write(`sent ${n} frames (${summary.fps_sent.toFixed(1)}/s); ${results} results (${faces} with a face, ${summary.results_per_s.toFixed(1)}/s); ` +
+      `latency send→result p50 ${summary.latency_ms.p50?.toFixed(0) ?? '-'} ms, p95 ${summary.latency_ms.p95?.toFixed(0) ?? '-'} ms; ` +
       `${(client.stream.bytesIn / 1e6).toFixed(2)} MB received\n`);
+    if (recorder) {
+      const w = recorder.write(summary);
+      process.stdout.write(`saved ${w.results} results (${w.withMaps} with maps) to ${a.out}\n`);
+    }
     return stop.requested() ? 130 : 0;
   } finally {
     stop.dispose();
     await client.close();
   }
+}
+
+/** The encoder's input: I420 at the even size, from I420 (ffmpeg) or RGB (images). */
+function toI420(p: { format: 'rgb' | 'i420'; width: number; height: number; data: Uint8Array }, width: number, height: number): I420Frame {
+  if (p.format === 'i420' && p.width === width && p.height === height) return { width, height, data: p.data };
+  if (p.format === 'i420') throw new UsageError(`client: a frame of ${p.width}x${p.height} in a ${width}x${height} stream`);
+  const rgb = p.width === width && p.height === height ? p.data : cropRgb(p.data, p.width, width, height);
+  return { width, height, data: y4mFrame(rgb, width, height).subarray(6) };
 }
 
 function cropRgb(rgb: Uint8Array, srcWidth: number, width: number, height: number): Uint8Array {

@@ -57,8 +57,9 @@ t.test('a Node client (node-datachannel) streams VP8 to the server and gets resu
   t.equal(client.hello?.model.name, 'facestream-small', 'hello names the model');
   t.equal(client.hello?.expressionNames.length, 57, 'and the blendshapes');
   const faces = results.filter((r): r is Extract<ResultMessage, { face: true }> => r.face);
-  t.ok(faces.length >= 8, `${faces.length} face results for 30 frames sent (the newest frame wins when busy)`);
-  t.ok(maps >= 4 && faceMapPixels > 1000, `${maps} maps decoded, the last with ${faceMapPixels} face-skin pixels`);
+  // how many depends on the load (tests run two files at once); throughput is the bench's job
+  t.ok(faces.length >= 4, `${faces.length} face results for 30 frames sent (the newest frame wins when busy)`);
+  t.ok(maps >= 3 && faceMapPixels > 1000, `${maps} maps decoded, the last with ${faceMapPixels} face-skin pixels`);
   // landmarks against the generator's truth, through VP8 at 1.5 Mbit/s
   const errors: number[] = [];
   for (const r of faces) {

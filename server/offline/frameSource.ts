@@ -89,7 +89,15 @@ function requireFfmpeg(): void {
   }
 }
 
-function videoSource(path: string): FrameSource {
+export interface FrameSourceOptions {
+  /**
+   * 'i420': a video is decoded straight to I420 (what a VP8 encoder takes), cropped to even sizes, saving the RGB
+   * conversion; images still come as RGB. Default 'rgb'.
+   */
+  readonly videoFormat?: 'rgb' | 'i420';
+}
+
+function videoSource(path: string, o: FrameSourceOptions): FrameSource {
   requireFfmpeg();
   const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,nb_frames', '-of', 'json', path], { encoding: 'utf8' });
   let stream: { width?: number; height?: number; avg_frame_rate?: string; nb_frames?: string } | undefined;
@@ -99,7 +107,9 @@ function videoSource(path: string): FrameSource {
     stream = undefined;
   }
   if (probe.status !== 0 || !stream?.width || !stream.height) throw new InputError(`${path}: not a video ffmpeg can read${probe.stderr ? ` (${probe.stderr.trim().split('\n').pop()})` : ''}`);
-  const { width, height } = stream as { width: number; height: number };
+  const i420 = o.videoFormat === 'i420';
+  const { width: fullWidth, height: fullHeight } = stream as { width: number; height: number };
+  const width = i420 ? fullWidth & ~1 : fullWidth, height = i420 ? fullHeight & ~1 : fullHeight;
   if (width * height > MAX_PIXELS) throw new InputError(`${path}: ${width}x${height} is larger than 1920x1080`);
   const [num, den] = (stream.avg_frame_rate ?? '0/1').split('/').map(Number);
   const fps = den > 0 && num > 0 ? num / den : null;
@@ -107,11 +117,12 @@ function videoSource(path: string): FrameSource {
   return {
     kind: 'video', width, height, fps, frameCount: Number.isInteger(count) && count > 0 ? count : null,
     async *frames() {
-      const child = spawn('ffmpeg', ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const format = i420 ? ['-vf', `crop=${width}:${height}:0:0`, '-pix_fmt', 'yuv420p'] : ['-pix_fmt', 'rgb24'];
+      const child = spawn('ffmpeg', ['-v', 'error', '-i', path, '-f', 'rawvideo', ...format, '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()).length > 4000 && (stderr = stderr.slice(-4000)));
       const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-      const size = width * height * 3;
+      const size = i420 ? width * height + 2 * (width >> 1) * (height >> 1) : width * height * 3;
       let pending: Buffer = Buffer.alloc(0), index = 0;
       try {
         for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
@@ -119,7 +130,7 @@ function videoSource(path: string): FrameSource {
           while (pending.length >= size) {
             const data = new Uint8Array(pending.subarray(0, size));
             pending = pending.subarray(size);
-            yield { index, name: `frame ${index}`, pixels: { format: 'rgb', width, height, data } };
+            yield { index, name: `frame ${index}`, pixels: { format: i420 ? 'i420' : 'rgb', width, height, data } };
             index++;
           }
         }
@@ -133,9 +144,9 @@ function videoSource(path: string): FrameSource {
 }
 
 /** Opens a video file, a folder of images or one image; a clear InputError for anything else. */
-export function openFrameSource(input: string): FrameSource {
+export function openFrameSource(input: string, o: FrameSourceOptions = {}): FrameSource {
   if (!existsSync(input)) throw new InputError(`${input}: no such file or folder`);
   if (statSync(input).isDirectory()) return folderSource(input);
   if (IMAGE_EXT.has(extname(input).toLowerCase())) return imageSource(input);
-  return videoSource(input);
+  return videoSource(input, o);
 }

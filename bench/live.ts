@@ -1,85 +1,154 @@
 /**
- * The live path over loopback: a `facelive serve --loopback` child process, and 1 or more Node clients (real
- * WebRTC peers in this process) each streaming the same 640x480 synthetic face video at 30 frames/s.
- *   latency     send of a frame → its result arriving (p50, p95): the Node analogue of glass-to-glass
- *   throughput  results per second per stream, frames dropped by the server (newest wins)
- *   downlink    bytes per result and Mbit/s on both data channels, maps every frame and every 4th
+ * The live path over loopback: a `facelive serve --loopback` child process, and either
+ *   - 1 or more Node clients (real WebRTC peers in this process) each streaming the same 640x480 synthetic face
+ *     video at 30 frames/s: latency is a frame's send → its result arriving, or
+ *   - (--browser) one headless Chromium page whose fake camera plays that video: latency is capture → drawn
+ *     (glass-to-glass without the camera's and the display's own delay), from the page's panel numbers.
+ * Reported: results per second per stream, latency p50/p95, downlink bytes per result and Mbit/s, frames the
+ * server dropped (newest wins), and the server's time per stage (median over the results).
  *
- *   npm run bench -- live [--streams 1,4] [--frames 150] [--maps-every 1]
- * The clients' VP8 encoding shares the machine with the server: on 2 cores that costs the server time too.
+ *   npm run bench -- live [--streams 1,4] [--frames 150] [--maps-every 1] [--peer node-datachannel|werift]
+ *   npm run bench -- live --browser [--seconds 20]
+ * Clients and server share the machine: on 2 cores the clients' VP8 encoding (or Chromium) costs the server time.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PeerStack } from '../client/node/clientPeer.js';
 import { NodeClient } from '../client/node/nodeClient.js';
 import { intFlag, parseFlags } from '../server/cli/args.js';
 import { loadHeadAssets } from '../server/synth/headAssets.js';
 import { planSequence, SequenceRenderer } from '../server/synth/sequence.js';
+import { y4mHeader } from '../shared/io/y4m.js';
 import { projectRoot } from '../shared/projectRoot.js';
 import { saveBenchResult } from './benchResult.js';
-import { percentile, widescreenI420 } from './engineAccuracy.js';
+import { launchChromium, type PageState } from './chromium.js';
+import { median, percentile, widescreenI420 } from './engineAccuracy.js';
 
 export async function benchLive(argv: string[]): Promise<void> {
-  const v = parseFlags('bench live', argv, { streams: { type: 'string' }, frames: { type: 'string' }, 'maps-every': { type: 'string' } });
+  const v = parseFlags('bench live', argv, { streams: { type: 'string' }, frames: { type: 'string' }, 'maps-every': { type: 'string' }, peer: { type: 'string' }, browser: { type: 'boolean' }, seconds: { type: 'string' } });
   const streamCounts = String(v.streams ?? '1,4').split(',').map(Number);
   const frames = intFlag('bench live', v, 'frames', 150, 10, 10000);
   const mapsEvery = intFlag('bench live', v, 'maps-every', 1, 0, 100);
+  const peer = String(v.peer ?? 'node-datachannel') as PeerStack;
   const assets = loadHeadAssets();
   const plan = planSequence({ seed: 77, split: 'test', index: 1, frames: Math.min(frames, 90), size: 480, fps: 30 });
   const renderer = new SequenceRenderer(plan, assets);
   const video = Array.from({ length: plan.spec.frames }, (_, f) => widescreenI420(renderer.render(f), plan.intrinsics).pixels);
-  const server = spawn(process.execPath, [join(projectRoot(), 'build', 'server', 'cli', 'main.js'), 'serve', '--loopback', '--host', '127.0.0.1', '--port', '0', '--max-sessions', '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    server.stdout.on('data', (d: Buffer) => {
-      const m = /signaling on (ws:\/\/[^\s,]+)/.exec(d.toString());
-      if (m) resolve(m[1]);
-    });
-    server.once('exit', (code) => reject(new Error(`facelive serve exited (${code})`)));
-  });
+  const { child: server, url } = await startServer();
   const report: Record<string, unknown> = {};
   try {
-    for (const n of streamCounts) {
-      const clients = await Promise.all(Array.from({ length: n }, () => NodeClient.connect(url, { width: 640, height: 480, fps: 30, loopbackOnly: true, session: { mapsEvery } })));
-      const latency: number[] = [];
-      const perStream = clients.map(() => ({ results: 0, faces: 0 }));
-      let dropped = 0;
-      const sentAt = clients.map(() => new Map<number, number>());
-      clients.forEach((c, i) => {
-        c.on('result', (r) => {
-          perStream[i].results++;
-          if (r.face) perStream[i].faces++;
-          const t = sentAt[i].get(r.frameId);
-          if (t !== undefined) latency.push(performance.now() - t);
-        });
-        c.on('stats', (s) => (dropped = Math.max(dropped, s.framesDropped)));
-      });
-      const bytesBefore = clients.map((c) => c.stream.bytesIn);
-      const start = performance.now();
-      for (let f = 0; f < frames; f++) {
-        await Promise.all(clients.map((c, i) => {
-          sentAt[i].set(f * 3000, performance.now());
-          return c.sendFrame(video[f % video.length], f * 3000);
-        }));
-        await new Promise((r) => setTimeout(r, Math.max(0, start + ((f + 1) * 1000) / 30 - performance.now())));
-      }
-      await new Promise((r) => setTimeout(r, 1500));
-      const seconds = (performance.now() - start) / 1000;
-      const results = perStream.reduce((a, s) => a + s.results, 0);
-      const bytes = clients.reduce((a, c, i) => a + c.stream.bytesIn - bytesBefore[i], 0);
-      await Promise.all(clients.map((c) => c.close()));
-      const row = {
-        streams: n, framesSentPerStream: frames, sendFps: 30,
-        resultsPerSecondPerStream: Math.round((results / n / seconds) * 10) / 10,
-        latencyMs: { p50: Math.round(percentile(latency, 50)), p95: Math.round(percentile(latency, 95)) },
-        bytesPerResult: Math.round(bytes / Math.max(1, results)),
-        downlinkMbitPerStream: Math.round(((bytes * 8) / seconds / n / 1e6) * 100) / 100,
-        serverDroppedFramesMax: dropped,
-      };
-      report[`streams${n}`] = row;
-      console.log(JSON.stringify(row));
+    if (v.browser) {
+      const seconds = intFlag('bench live', v, 'seconds', 20, 5, 600);
+      report.browser = await browserRun(url, video, seconds);
+    } else {
+      for (const n of streamCounts) report[`streams${n}`] = await nodeRun(url, video, n, frames, mapsEvery, peer);
     }
   } finally {
     server.kill('SIGINT');
   }
-  const name = mapsEvery === 1 ? 'live' : `live-maps-every-${mapsEvery}`;
-  console.log(`saved ${saveBenchResult(name, { streams: streamCounts, frames, mapsEvery }, report)}`);
+  const name = v.browser ? 'live-browser' : mapsEvery === 1 ? 'live' : `live-maps-every-${mapsEvery}`;
+  console.log(`saved ${saveBenchResult(name, { streams: streamCounts, frames, mapsEvery, peer, browser: v.browser === true }, report)}`);
+}
+
+async function startServer(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(projectRoot(), 'build', 'server', 'cli', 'main.js'), 'serve', '--loopback', '--host', '127.0.0.1', '--port', '0', '--max-sessions', '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /signaling on (ws:\/\/[^\s,]+)/.exec(d.toString());
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`facelive serve exited (${code})`)));
+  });
+  return { child, url };
+}
+
+/** Median of each server stage over the results (ms). */
+function stageMedians(timings: Record<string, number>[]): Record<string, number> {
+  const keys = [...new Set(timings.flatMap((t) => Object.keys(t)))];
+  return Object.fromEntries(keys.map((k) => [k, Math.round(median(timings.map((t) => t[k]).filter((x) => x !== undefined)) * 10) / 10]));
+}
+
+async function nodeRun(url: string, video: { width: number; height: number; data: Uint8Array }[], n: number, frames: number, mapsEvery: number, peer: PeerStack) {
+  const clients = await Promise.all(Array.from({ length: n }, () => NodeClient.connect(url, { width: 640, height: 480, fps: 30, loopbackOnly: true, peer, session: { mapsEvery } })));
+  const latency: number[] = [], timings: Record<string, number>[] = [];
+  const perStream = clients.map(() => ({ results: 0, faces: 0 }));
+  let dropped = 0;
+  const sentAt = clients.map(() => new Map<number, number>());
+  clients.forEach((c, i) => {
+    c.on('result', (r) => {
+      perStream[i].results++;
+      if (r.face) {
+        perStream[i].faces++;
+        timings.push({ ...r.timings });
+      }
+      const t = sentAt[i].get(r.frameId);
+      if (t !== undefined) latency.push(performance.now() - t);
+    });
+    c.on('stats', (s) => (dropped = Math.max(dropped, s.framesDropped)));
+  });
+  const bytesBefore = clients.map((c) => c.stream.bytesIn);
+  const start = performance.now();
+  for (let f = 0; f < frames; f++) {
+    await Promise.all(clients.map((c, i) => {
+      sentAt[i].set(f * 3000, performance.now());
+      return c.sendFrame(video[f % video.length], f * 3000);
+    }));
+    await new Promise((r) => setTimeout(r, Math.max(0, start + ((f + 1) * 1000) / 30 - performance.now())));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  await new Promise((r) => setTimeout(r, 1500));
+  const results = perStream.reduce((a, s) => a + s.results, 0);
+  const bytes = clients.reduce((a, c, i) => a + c.stream.bytesIn - bytesBefore[i], 0);
+  await Promise.all(clients.map((c) => c.close()));
+  const row = {
+    streams: n, peer, framesSentPerStream: frames, sendFps: 30,
+    resultsPerSecondPerStream: Math.round((results / n / seconds) * 10) / 10,
+    latencyMs: { p50: Math.round(percentile(latency, 50)), p95: Math.round(percentile(latency, 95)) },
+    bytesPerResult: Math.round(bytes / Math.max(1, results)),
+    downlinkMbitPerStream: Math.round(((bytes * 8) / seconds / n / 1e6) * 100) / 100,
+    serverDroppedFramesMax: dropped,
+    serverStageMsMedian: stageMedians(timings),
+  };
+  console.log(JSON.stringify(row));
+  return row;
+}
+
+async function browserRun(signalUrl: string, video: { width: number; height: number; data: Uint8Array }[], seconds: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'facelive-bench-'));
+  try {
+    const camera = join(dir, 'camera.y4m');
+    writeFileSync(camera, Buffer.concat([y4mHeader(640, 480, 30), ...video.flatMap((p) => [new TextEncoder().encode('FRAME\n'), p.data])]));
+    const browser = await launchChromium(dir, camera);
+    try {
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1280, height: 720 });
+      await page.goto(signalUrl.replace(/^ws/, 'http').replace(/\/signal$/, '/?autostart=1&width=640&height=480&fps=30'));
+      await new Promise((r) => setTimeout(r, 3000)); // connect and warm up
+      const read = () => page.evaluate(() => (window as unknown as { faceLive: unknown }).faceLive) as Promise<PageState>;
+      const seen = new Map<number, PageState['results'][number]>();
+      let s = await read();
+      const before = new Set(s.results.map((r) => r.frameId)); // from the warm-up
+      const end = Date.now() + seconds * 1000;
+      while (Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 2000));
+        s = await read();
+        for (const r of s.results) if (!before.has(r.frameId) && (r.drawnLatencyMs !== null || !seen.has(r.frameId))) seen.set(r.frameId, r);
+      }
+      const all = [...seen.values()], drawn = all.map((r) => r.drawnLatencyMs).filter((x): x is number => x !== null);
+      const row = {
+        state: s.state, results: all.length, resultsPerSecond: Math.round((all.length / seconds) * 10) / 10,
+        captureToDrawnMs: { p50: Math.round(percentile(drawn, 50)), p95: Math.round(percentile(drawn, 95)), n: drawn.length },
+        panel: s.panel,
+        serverStageMsMedian: stageMedians(all.filter((r) => r.timings).map((r) => r.timings!)),
+      };
+      console.log(JSON.stringify(row));
+      return row;
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

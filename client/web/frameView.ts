@@ -52,8 +52,8 @@ export class FrameView {
     gl.bindVertexArray(null);
   }
 
-  /** Draws the current video image and the overlays; returns false while the video has no frame yet. */
-  draw(video: HTMLVideoElement, overlays: readonly Overlay[]): boolean {
+  /** Draws the current video image (or black) and the overlays; returns false while the video has no frame yet. */
+  draw(video: HTMLVideoElement, overlays: readonly Overlay[], showImage = true): boolean {
     const W = video.videoWidth, H = video.videoHeight;
     if (!W || !H) return false;
     if (this.canvas.width !== W || this.canvas.height !== H) {
@@ -62,12 +62,16 @@ export class FrameView {
     }
     const gl = this.gl;
     gl.viewport(0, 0, W, H);
-    gl.useProgram(this.quad.prog);
-    gl.bindVertexArray(this.quad.vao);
-    gl.activeTexture(gl.TEXTURE0);
-    gl.bindTexture(gl.TEXTURE_2D, this.quad.tex);
-    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, video);
-    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.clearColor(0, 0, 0, 1);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    if (showImage) {
+      gl.useProgram(this.quad.prog);
+      gl.bindVertexArray(this.quad.vao);
+      gl.activeTexture(gl.TEXTURE0);
+      gl.bindTexture(gl.TEXTURE_2D, this.quad.tex);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, video);
+      gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    }
     gl.useProgram(this.points.prog);
     gl.bindVertexArray(this.points.vao);
     gl.uniform2f(gl.getUniformLocation(this.points.prog, 'size'), W, H);

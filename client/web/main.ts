@@ -190,7 +190,7 @@ function frame(): void {
   if (!stream || !dirty) return;
   dirty = false;
   const r = last;
-  if (!frameView.draw(video, r ? overlays(r) : [])) return;
+  if (!frameView.draw(video, r ? overlays(r) : [], checked('showVideo'))) return;
   const meshModel = mesh && r?.pose ? SceneView.repose(mesh, r.pose.rotation, r.pose.translationM) : null;
   sceneView.draw({ cloud: checked('showCloud'), mesh: checked('showMesh'), meshModel, pointSize: 3 });
   // capture → drawn, once per result, on the sender's clock (the server maps RTP time to it)
@@ -229,6 +229,6 @@ video.requestVideoFrameCallback?.(function counted() {
 });
 if (!('requestVideoFrameCallback' in HTMLVideoElement.prototype)) setInterval(markDirty, 1000 / 30); // Firefox < 132
 for (const ev of ['pointermove', 'wheel', 'dblclick']) $('scene').addEventListener(ev, markDirty);
-for (const id of ['showPoints', 'showLandmarks', 'showCloud', 'showMesh']) $(id).addEventListener('change', markDirty);
+for (const id of ['showVideo', 'showPoints', 'showLandmarks', 'showCloud', 'showMesh']) $(id).addEventListener('change', markDirty);
 requestAnimationFrame(frame);
 if (params.get('autostart') === '1') void start();

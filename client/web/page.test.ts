@@ -8,7 +8,7 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import { launchChromium, type PageState } from '../../bench/chromium.js';
 import { median, widescreenI420 } from '../../bench/engineAccuracy.js';
 import { y4mHeader } from '../../shared/io/y4m.js';
 import { PartId } from '../../shared/parts.js';
@@ -19,16 +19,6 @@ import { LiveServer } from '../../server/live/liveServer.js';
 import { mapPixelToFrame } from '../sdk/mapsCloud.js';
 
 const MODEL = join(projectRoot(), 'models', 'facestream-small.onnx');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-
-interface PageState {
-  state: string;
-  error: string;
-  results: { frameId: number; face: boolean; captureTimeMs: number | null; drawnLatencyMs: number | null; box?: { centerX: number; centerY: number; side: number }; landmarks?: number[]; intrinsics?: number[] }[];
-  maps: { frameId: number; size: number; box: { centerX: number; centerY: number; side: number }; depth: number[]; mask: number[] }[];
-  panel: Record<string, string>;
-  hello: { model: { cropSize: number } } | null;
-}
 
 /**
  * The fake camera's file: one generator frame at 640x480 (a square render with mirrored borders), held still.
@@ -56,28 +46,13 @@ t.test('the page streams a fake camera and draws results that match the generato
   const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 2, loopbackOnly: true, threads: 1 });
   t.teardown(() => server.close());
   t.ok(server.pageReady, 'the page is built and served');
-  let browser: Browser;
-  try {
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      userDataDir: join(dir, 'profile'),
-      args: [
-        '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
-        '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${cam.file}`,
-        '--enable-unsafe-swiftshader', '--window-size=1280,720',
-      ],
-    });
-  } catch (e) {
-    throw new Error(`cannot start ${CHROMIUM} (Debian package chromium; or set CHROMIUM): ${(e as Error).message}`);
-  }
+  const browser = await launchChromium(dir, cam.file);
   t.teardown(() => browser.close());
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 720 });
   const consoleErrors: string[] = [];
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  await page.goto(`${server.url}/?autostart=1&width=640&height=480&fps=30&fov=${cam.fovDeg.toFixed(3)}`);
+  await page.goto(`${server.url}/?autostart=1&width=640&height=480&fps=30&mesh=1&fov=${cam.fovDeg.toFixed(3)}`);
   const read = () => page.evaluate(() => (window as unknown as { faceLive: unknown }).faceLive) as Promise<PageState>;
   let s = await read();
   const end = Date.now() + 90_000;

@@ -16,7 +16,7 @@ export interface MeshSource {
   base: Float32Array;
 }
 
-export function encodeResult(r: FaceResult, o: { withMaps: boolean; withMesh: boolean; mesh: MeshSource | null; mapsStride?: number }): { result: ResultMessage; maps: MapsMessage | null } {
+export function encodeResult(r: FaceResult, o: { withMaps: boolean; withMesh: boolean; mesh: MeshSource | null; mapsStride?: number; extraTimings?: Readonly<Record<string, number>> }): { result: ResultMessage; maps: MapsMessage | null } {
   const captureTimeMs = r.captureTimeMs ?? null;
   if (r.kind === 'noFace') return { result: { t: 'result', frameId: r.frameId, captureTimeMs, face: false, reason: r.reason }, maps: null };
   const points = new Float32Array(r.points.length * 3);
@@ -32,7 +32,7 @@ export function encodeResult(r: FaceResult, o: { withMaps: boolean; withMesh: bo
     landmarks: r.landmarks, pointIds: Uint32Array.from(r.points, (p) => p.id), points,
     pose: r.pose ? { rotation: Float32Array.from(r.pose.rotation), translationM: Float32Array.from(r.pose.translationM) } : null,
     blendshapes: r.blendshapes, mesh,
-    timings: { ...r.timings },
+    timings: { ...r.timings, ...o.extraTimings },
   };
   const maps: MapsMessage | null = o.withMaps ? { t: 'maps', frameId: r.frameId, box: r.placement.box, maps: encodeMaps(subsampleMaps(r.maps, o.mapsStride ?? 1)) } : null;
   return { result, maps };

@@ -54,7 +54,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
   readonly stats: LiveSessionStats = { framesIn: 0, framesDecoded: 0, decodeErrors: 0, engineErrors: 0, badClientMessages: 0, framesProcessed: 0, framesDropped: 0, resultsDropped: 0, mapsDropped: 0, keyframeRequests: 0 };
   private results: RTCDataChannel | null = null;
   private maps: RTCDataChannel | null = null;
-  private waiting: { frameId: number; width: number; height: number; data: Uint8Array } | null = null;
+  private waiting: { frameId: number; width: number; height: number; data: Uint8Array; decodeMs: number; decodedAt: number } | null = null;
   private busy = false;
   private decoding: Promise<void> = Promise.resolve();
   /** frames handed to the decoder and not yet decoded */
@@ -130,11 +130,13 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
   private async decode(data: Uint8Array, rtpTimestamp: number): Promise<void> {
     if (this.closed) return;
     try {
+      const t0 = performance.now();
       const pic = await this.decoder.decode(data);
       if (!pic) return;
       this.stats.framesDecoded++;
       if (this.waiting) this.stats.framesDropped++;
-      this.waiting = { frameId: rtpTimestamp, ...pic };
+      const decodedAt = performance.now();
+      this.waiting = { frameId: rtpTimestamp, ...pic, decodeMs: decodedAt - t0, decodedAt };
       void this.pump();
     } catch (e) {
       if (e instanceof InvalidStateError) return; // closing
@@ -149,9 +151,12 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
       this.waiting = null;
       this.busy = true;
       try {
+        const startedAt = performance.now();
         const r = await this.engine.process({ frameId: f.frameId, captureTimeMs: this.senderClock.captureTimeMs(f.frameId) ?? undefined, intrinsics: defaultIntrinsics(f.width, f.height, this.options.fovDeg), pixels: { format: 'i420', width: f.width, height: f.height, data: f.data } });
         this.stats.framesProcessed++;
-        this.send(r);
+        // the live path's own stages beside the engine's: decode (in its worker, with the hand-over) and the wait
+        // for the engine
+        this.send(r, { decode: f.decodeMs, wait: startedAt - f.decodedAt });
         this.emit('result', r);
       } catch (e) {
         if (!(e instanceof InvalidStateError)) this.stats.engineErrors++;
@@ -161,7 +166,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
     }
   }
 
-  private send(r: FaceResult): void {
+  private send(r: FaceResult, liveTimings: Record<string, number>): void {
     if (r.kind === 'face' && r.identity && r.identity !== this.identitySeen) {
       this.identitySeen = r.identity;
       this.mesh = { mesh: this.trackedMesh, base: this.trackedMesh.identityBase(r.identity) };
@@ -176,7 +181,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
       withMaps = false;
     }
     if (withMesh && !this.mesh) this.mesh = { mesh: this.trackedMesh, base: this.trackedMesh.identityBase(null) };
-    const { result, maps } = encodeResult(r, { withMaps, withMesh, mesh: this.mesh, mapsStride: this.options.mapsStride });
+    const { result, maps } = encodeResult(r, { withMaps, withMesh, mesh: this.mesh, mapsStride: this.options.mapsStride, extraTimings: liveTimings });
     this.sendOn(this.results, encodeMessage(result), RESULTS_BUFFER_LIMIT, 'resultsDropped');
     if (maps) this.sendOn(this.maps, encodeMessage(maps), MAPS_BUFFER_LIMIT, 'mapsDropped');
   }

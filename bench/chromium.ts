@@ -1,0 +1,38 @@
+/**
+ * Headless Chromium (Debian's chromium package) for the page test and the browser bench: loopback WebRTC, a fake
+ * camera that plays a .y4m file, a fresh profile. Only what both need.
+ */
+import { join } from 'node:path';
+import puppeteer, { type Browser } from 'puppeteer-core';
+
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+export async function launchChromium(profileDir: string, cameraY4m: string): Promise<Browser> {
+  try {
+    return await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      userDataDir: join(profileDir, 'profile'),
+      args: [
+        '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        // WebRTC over 127.0.0.1 with plain host candidates (no mDNS names: werift cannot resolve them)
+        '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+        '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${cameraY4m}`,
+        // WebGL in software
+        '--enable-unsafe-swiftshader', '--window-size=1280,720',
+      ],
+    });
+  } catch (e) {
+    throw new Error(`cannot start ${CHROMIUM} (Debian package chromium; or set CHROMIUM): ${(e as Error).message}`);
+  }
+}
+
+/** What the page exposes as window.faceLive (client/web/main.ts). */
+export interface PageState {
+  state: string;
+  error: string;
+  results: { frameId: number; face: boolean; captureTimeMs: number | null; drawnLatencyMs: number | null; box?: { centerX: number; centerY: number; side: number }; landmarks?: number[]; intrinsics?: number[]; timings?: Record<string, number> }[];
+  maps: { frameId: number; size: number; box: { centerX: number; centerY: number; side: number }; depth: number[]; mask: number[] }[];
+  panel: Record<string, string>;
+  hello: { model: { cropSize: number } } | null;
+}

@@ -13,7 +13,8 @@ if (!bench) {
   console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [flags]`);
   process.exit(2);
 }
-bench(rest).catch((e: unknown) => {
+// exit when done: native peers (node-datachannel) would otherwise keep the process up for a while
+bench(rest).then(() => process.exit(0), (e: unknown) => {
   console.error(e instanceof Error ? e.message : e);
   process.exit(1);
 });

@@ -7,13 +7,16 @@ import nodeDataChannel from 'node-datachannel';
 import type { IceCandidateWire } from '../../shared/signaling.js';
 import type { ClientPeer, ClientPeerHandlers } from './clientPeer.js';
 
-const { PeerConnection, Video, RtcpSrReporter, RtpPacketizationConfig, cleanup } = nodeDataChannel;
+const { PeerConnection, Video, RtcpSrReporter, RtcpNackResponder, RtpPacketizationConfig, cleanup } = nodeDataChannel;
 
 /**
- * Peers open in this process. When the last one closes, libdatachannel's threads are stopped: left running they
- * keep the process alive for ~30 s after everything is closed (measured); the next peer starts them again.
+ * Stops libdatachannel's threads. Left running they keep a process alive for ~30 s after every peer is closed
+ * (measured); call this once nothing of node-datachannel is in use any more, e.g. right before a command exits.
+ * Calling it while peers may still fire callbacks crashes the process (measured: SIGSEGV), hence not in close().
  */
-let openPeers = 0;
+export function releaseNodeDataChannel(): void {
+  cleanup();
+}
 type Pc = InstanceType<typeof PeerConnection>;
 type Channel = ReturnType<Pc['createDataChannel']>;
 type Track = ReturnType<Pc['addTrack']>;
@@ -32,13 +35,14 @@ export class NdcPeer implements ClientPeer {
   private closed = false;
 
   constructor(private readonly loopbackOnly: boolean, on: ClientPeerHandlers) {
-    openPeers++;
     this.pc = new PeerConnection('facelive-client', { iceServers: [], disableAutoNegotiation: true, ...(loopbackOnly ? { bindAddress: '127.0.0.1' } : {}) });
     const video = new Video('video', 'SendOnly');
     video.addVP8Codec(this.payloadType);
     video.addSSRC(this.ssrc, 'facelive');
     this.track = this.pc.addTrack(video);
     this.reporter = new RtcpSrReporter(new RtpPacketizationConfig(this.ssrc, 'facelive', this.payloadType, 90_000));
+    // answers the server's NACKs from the packets it keeps: a lost packet is resent instead of costing a keyframe
+    this.reporter.addToChain(new RtcpNackResponder());
     this.track.setMediaHandler(this.reporter);
     this.track.onMessage((m) => {
       // RTCP from the server: payload-specific feedback (206) with FMT 1 is a picture loss indication
@@ -48,10 +52,13 @@ export class NdcPeer implements ClientPeer {
     this.maps = this.pc.createDataChannel('maps', { unordered: true, maxRetransmits: 0 });
     this.results.onMessage((m) => on.results(typeof m === 'string' ? new TextEncoder().encode(m) : new Uint8Array(m as ArrayBuffer)));
     this.maps.onMessage((m) => typeof m !== 'string' && on.mapsChunk(new Uint8Array(m as ArrayBuffer)));
-    this.opened = new Promise((resolve) => this.results.onOpen(() => {
+    // connected when both the channel and the track are open: RTP sent before the track opens is dropped (the
+    // first keyframe with it)
+    const channelOpen = new Promise<void>((resolve) => this.results.onOpen(() => resolve()));
+    const trackOpen = new Promise<void>((resolve) => this.track.onOpen(() => resolve()));
+    this.opened = Promise.all([channelOpen, trackOpen]).then(() => {
       this.open = true;
-      resolve();
-    }));
+    });
     this.pc.onLocalDescription((sdp, type) => type === 'offer' && this.offer?.(sdp));
     this.pc.onLocalCandidate((candidate, mid) => {
       if (this.loopbackOnly && !/ 127\.0\.0\.1 /.test(candidate)) return;
@@ -97,6 +104,5 @@ export class NdcPeer implements ClientPeer {
     this.maps.close();
     this.track.close();
     this.pc.close();
-    if (--openPeers === 0) cleanup();
   }
 }

@@ -60,7 +60,7 @@ export class ResultRecorder {
       model: this.hello?.model ?? null,
       map_size: mapSize,
       frames: rows.map((r) => (faces(r.result)
-        ? { frame: r.frame, face: true, box: r.result.box, intrinsics: Array.from(r.result.intrinsics), maps: r.maps !== null && r.maps.size === mapSize, latency_ms: r.latencyMs, server_ms: r.result.timings }
+        ? { frame: r.frame, face: true, box: r.result.box, intrinsics: Array.from(r.result.intrinsics), maps: r.maps !== null && r.maps.size === mapSize, capture_time_ms: r.result.captureTimeMs, latency_ms: r.latencyMs, server_ms: r.result.timings }
         : { frame: r.frame, face: false, reason: r.result.reason, latency_ms: r.latencyMs })),
     }, null, 1));
     if (mapSize > 0) writeMapStacks(out, rows.map((r) => (r.maps?.size === mapSize ? r.maps : null)), mapSize, { depth: true, canonical: true });

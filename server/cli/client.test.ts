@@ -36,6 +36,9 @@ t.test('facelive client streams a video to the server and saves what comes back'
   t.ok(faces.length >= 4, `${faces.length} face results of ${crops.frames.length}`);
   t.ok(crops.frames.every((f: { frame: number }) => Number.isInteger(f.frame) && f.frame >= 0 && f.frame < 30), 'rows name source frames 0..29');
   t.ok(faces.every((f: { intrinsics: number[] }) => f.intrinsics.length === 4), 'each with the intrinsics used');
+  // node-datachannel (the default peer) sends RTCP sender reports: the server maps RTP time to the capture time
+  const captured = faces.filter((f: { capture_time_ms: number | null }) => f.capture_time_ms !== null && Math.abs(f.capture_time_ms - Date.now()) < 120_000);
+  t.ok(captured.length >= faces.length / 2, `${captured.length} of ${faces.length} results carry the sender's capture time`);
   const depth = parseNpy(readFileSync(join(out, 'depth.npy')));
   t.same(depth.shape, [crops.frames.length, 128, 128], 'one depth map per result');
   const withMaps = crops.frames.findIndex((f: { maps?: boolean }) => f.maps);

@@ -1,6 +1,7 @@
 /** `facelive client`: stream a video, a folder of images or one image to a live server over WebRTC. */
 import { resolve } from 'node:path';
 import type { PeerStack } from '../../client/node/clientPeer.js';
+import { releaseNodeDataChannel } from '../../client/node/ndcPeer.js';
 import { NodeClient } from '../../client/node/nodeClient.js';
 import { ResultRecorder } from '../../client/node/resultRecorder.js';
 import { UsageError } from '../../shared/errors.js';
@@ -106,6 +107,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   } finally {
     stop.dispose();
     await client.close();
+    if (a.peer === 'node-datachannel') releaseNodeDataChannel();
   }
 }
 

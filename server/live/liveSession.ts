@@ -59,8 +59,9 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
   private decoding: Promise<void> = Promise.resolve();
   /** frames handed to the decoder and not yet decoded */
   private decodeBacklog = 0;
-  /** after a backlog overflow: skip frames until a keyframe restarts the decoder's chain */
-  private skipUntilKeyframe = false;
+  /** skip frames until a keyframe starts the decoder's chain: at the start (a sender's first keyframe can be
+   * lost) and after a backlog overflow */
+  private skipUntilKeyframe = true;
   private closed = false;
   private messageId = 0;
   private processedSinceMaps = 0;
@@ -101,12 +102,15 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
     receiver?.onRtcp.subscribe((p) => {
       if (p instanceof RtcpSrPacket && (track.ssrc === undefined || p.ssrc === track.ssrc)) this.senderClock.onSenderReport(p.senderInfo.ntpTimestamp, p.senderInfo.rtpTimestamp);
     });
-    const ingest = new VideoIngest({ latencyMs: 60, onNeedKeyframe: requestKeyframe });
+    // after a loss the frames that follow cannot decode: skip them too, not only ask
+    const ingest = new VideoIngest({ latencyMs: 60, onNeedKeyframe: () => {
+      this.skipUntilKeyframe = true;
+      requestKeyframe();
+    } });
     track.onReceiveRtp.subscribe((rtp) => {
       if (this.closed) return;
       for (const f of ingest.push(rtp)) {
         this.stats.framesIn++;
-        // a decoder that cannot keep up must not build a queue: drop to the next keyframe and ask for one
         if (this.skipUntilKeyframe && !f.keyframe) {
           this.stats.framesDropped++;
           // a request can be lost or refused (senders rate-limit keyframes): ask again until one comes
@@ -114,6 +118,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
           continue;
         }
         this.skipUntilKeyframe = false;
+        // a decoder that cannot keep up must not build a queue: drop to the next keyframe and ask for one
         if (this.decodeBacklog >= MAX_DECODE_BACKLOG) {
           this.skipUntilKeyframe = true;
           this.stats.framesDropped++;

@@ -23,7 +23,7 @@ import { planSequence, SequenceRenderer } from '../server/synth/sequence.js';
 import { y4mHeader } from '../shared/io/y4m.js';
 import { projectRoot } from '../shared/projectRoot.js';
 import { saveBenchResult } from './benchResult.js';
-import { launchChromium, type PageState } from './chromium.js';
+import { launchChromium, type PageState } from './browsers.js';
 import { median, percentile, widescreenI420 } from './engineAccuracy.js';
 
 export async function benchLive(argv: string[]): Promise<void> {

@@ -19,7 +19,7 @@ const needs = [
   // videos are decoded by ffmpeg (the offline command's sources are tested on a generator video)
   ...(forTests ? [{ pkg: 'ffmpeg', why: 'video decoding in the offline sources test', required: true }] : []),
   // the live page is tested in a headless Chromium with a fake camera
-  ...(forTests ? [{ pkg: 'chromium', why: 'the live page test (headless Chromium, fake camera)', required: true }] : []),
+  ...(forTests ? ['chromium', 'firefox-esr'].map((pkg) => ({ pkg, why: 'the live page tests (headless browsers, fake cameras)', required: true })) : []),
   // photographs for backgrounds (GPL-2+ nature photos, read at run time, never copied into the project)
   ...(!forTests ? [{ pkg: 'mate-backgrounds', why: 'background photographs for the generator', required: false }] : []),
 ];

@@ -17,8 +17,17 @@ type FaceResultMessage = Extract<ResultMessage, { face: true }>;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
 const video = $<HTMLVideoElement>('video');
-const frameView = new FrameView($<HTMLCanvasElement>('frame'));
-const sceneView = new SceneView($<HTMLCanvasElement>('scene'));
+/** Without WebGL2 (some headless or locked-down browsers) the stream, the panel and window.faceLive still work. */
+function makeViews(): { frameView: FrameView; sceneView: SceneView } | null {
+  try {
+    return { frameView: new FrameView($<HTMLCanvasElement>('frame')), sceneView: new SceneView($<HTMLCanvasElement>('scene')) };
+  } catch (e) {
+    webglError = (e as Error).message;
+    return null;
+  }
+}
+let webglError = '';
+const views = makeViews();
 const checked = (id: string) => $<HTMLInputElement>(id).checked;
 const statusLine = $('status');
 
@@ -72,7 +81,7 @@ async function start(): Promise<void> {
     client = await FaceClient.connect(signalUrl.href, { stream, session: sessionOptions() });
     const onHello = (h: HelloMessage) => {
       shared.hello = { sessionId: h.sessionId, model: h.model, expressionNames: h.expressionNames };
-      sceneView.setTriangles(h.meshTriangles);
+      views?.sceneView.setTriangles(h.meshTriangles);
     };
     if (client.hello) onHello(client.hello);
     client.on('hello', onHello);
@@ -89,7 +98,7 @@ async function start(): Promise<void> {
     });
     shared.state = 'live';
     const track = stream.getVideoTracks()[0].getSettings();
-    const live = () => setStatus(`live: ${track.width}×${track.height} at ${track.frameRate ?? '?'} fps, model ${client?.hello?.model.name ?? '…'}`);
+    const live = () => setStatus(`live: ${track.width}×${track.height} at ${track.frameRate ?? '?'} fps, model ${client?.hello?.model.name ?? '…'}${webglError ? ` (no 3D views: ${webglError})` : ''}`, webglError !== '');
     live();
     client.on('hello', live);
     $<HTMLButtonElement>('stop').disabled = false;
@@ -120,7 +129,7 @@ function onResult(e: ResultEvent): void {
     Object.assign(summary, { box: r.box, landmarks: Array.from(r.landmarks), intrinsics: Array.from(r.intrinsics), timings: r.timings });
     if (r.mesh && r.pose) {
       mesh = { vertices: r.mesh, rotation: r.pose.rotation, translationM: r.pose.translationM };
-      sceneView.setMeshVertices(r.mesh);
+      views?.sceneView.setMeshVertices(r.mesh);
     }
   } else last = null;
   markDirty();
@@ -134,7 +143,7 @@ function onMaps(m: DecodedMapsEvent): void {
   if (!intrinsics) return;
   cloud = mapsToCloud(m.maps, m.box, cropSize, intrinsics);
   if ($<HTMLSelectElement>('cloudColour').value === 'camera' && video.videoWidth) colourFromCamera(cloud);
-  sceneView.setCloud(cloud.positions, cloud.colors, cloud.count);
+  views?.sceneView.setCloud(cloud.positions, cloud.colors, cloud.count);
   markDirty();
   shared.maps.push({ frameId: m.frameId, size: m.maps.size, box: m.box, depth: Array.from(m.maps.depth), mask: Array.from(m.maps.mask) });
   if (shared.maps.length > 5) shared.maps.shift();
@@ -190,9 +199,11 @@ function frame(): void {
   if (!stream || !dirty) return;
   dirty = false;
   const r = last;
-  if (!frameView.draw(video, r ? overlays(r) : [], checked('showVideo'))) return;
-  const meshModel = mesh && r?.pose ? SceneView.repose(mesh, r.pose.rotation, r.pose.translationM) : null;
-  sceneView.draw({ cloud: checked('showCloud'), mesh: checked('showMesh'), meshModel, pointSize: 3 });
+  if (views) {
+    if (!views.frameView.draw(video, r ? overlays(r) : [], checked('showVideo'))) return;
+    const meshModel = mesh && r?.pose ? SceneView.repose(mesh, r.pose.rotation, r.pose.translationM) : null;
+    views.sceneView.draw({ cloud: checked('showCloud'), mesh: checked('showMesh'), meshModel, pointSize: 3 });
+  }
   // capture → drawn, once per result, on the sender's clock (the server maps RTP time to it)
   if (r && lastArrival && r.frameId !== drawnFrameId) {
     drawnFrameId = r.frameId;

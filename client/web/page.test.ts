@@ -1,14 +1,15 @@
 /**
- * The browser page end to end: a headless Chromium (Debian's chromium) with a fake camera that plays a generator
- * sequence opens the page of a live server on 127.0.0.1, streams, and draws. The test reads what the page
+ * The browser page end to end: a headless Chromium (Debian's chromium) with a fake camera that shows a generator
+ * frame opens the page of a live server on 127.0.0.1, streams, and draws. The test reads what the page
  * decoded (window.faceLive) and checks landmarks and depth against the generator's ground truth, and that the
- * capture-to-drawn latency is measured. The page's screenshot is kept in out/test-artifacts/live-page.png.
+ * capture-to-drawn latency is measured. The page's screenshot is kept in out/test-artifacts/live-page.png. Then
+ * the same page in headless Firefox.
  */
 import t from 'tap';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, type PageState } from '../../bench/chromium.js';
+import { launchChromium, launchFirefox, type PageState } from '../../bench/browsers.js';
 import { median, widescreenI420 } from '../../bench/engineAccuracy.js';
 import { y4mHeader } from '../../shared/io/y4m.js';
 import { PartId } from '../../shared/parts.js';
@@ -103,4 +104,30 @@ t.test('the page streams a fake camera and draws results that match the generato
   t.ok(latency.length >= 10, `${latency.length} results drawn with a capture time`);
   t.ok(median(latency) > 0 && median(latency) < 2000, `capture to drawn: median ${median(latency).toFixed(0)} ms`);
   t.ok(Number(s.panel['results fps']) > 0, `the panel shows results/s (${s.panel['results fps']}) and latency p50 ${s.panel['latency p50 ms']} ms`);
+});
+
+t.test('the page works in Firefox too: it connects, streams its fake camera and shows results', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'facelive-firefox-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 1, loopbackOnly: true, threads: 1 });
+  t.teardown(() => server.close());
+  const browser = await launchFirefox(dir);
+  t.teardown(() => browser.close());
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${server.url}/?autostart=1`);
+  const read = () => page.evaluate(() => (window as unknown as { faceLive: unknown }).faceLive) as Promise<PageState>;
+  let s = await read();
+  const end = Date.now() + 60_000;
+  while (Date.now() < end && s.state !== 'error' && s.results.length < 30) {
+    await new Promise((r) => setTimeout(r, 500));
+    s = await read();
+  }
+  t.same(errors, [], 'no uncaught errors in the page');
+  t.equal(s.state, 'live', `page state (${s.error})`);
+  // Firefox's fake camera is a test pattern: the answers are "no face", which is what they must be
+  t.ok(s.results.length >= 30, `${s.results.length} results decoded`);
+  t.ok(s.results.every((r) => !r.face), 'none claims a face in a test pattern');
+  t.equal(s.hello?.model.cropSize, 128, 'the hello arrived');
 });

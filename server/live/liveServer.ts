@@ -90,6 +90,8 @@ export class LiveServer {
   private onSocket(ws: WebSocket): void {
     let session: LiveSession | null = null;
     let pc: RTCPeerConnection | null = null;
+    /** settles once the offer is the remote description: a client's candidates can overtake the answer */
+    let described: Promise<void> | null = null;
     const reply = (m: ServerSignal) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
     };
@@ -110,22 +112,29 @@ export class LiveServer {
             if (early) early.push({ type: 'candidate', candidate });
             else reply({ type: 'candidate', candidate });
           });
-          const decoder = await Decoder.create();
-          const contract = this.engine.contract;
-          const hello: HelloMessage = { t: 'hello', v: WIRE_VERSION, sessionId: id, model: { name: contract.name, cropSize: contract.cropSize, window: contract.window }, expressionNames: this.mesh.expressionNames, meshTriangles: this.meshTriangles };
-          session = new LiveSession(id, pc, this.engine.openSession(), decoder, m.options, this.mesh, hello);
-          this.sessions.set(id, session);
-          session.once('close', () => {
-            this.sessions.delete(id);
-            ws.close();
-          });
-          await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+          const peer = pc;
+          described = (async () => {
+            const decoder = await Decoder.create();
+            const contract = this.engine.contract;
+            const hello: HelloMessage = { t: 'hello', v: WIRE_VERSION, sessionId: id, model: { name: contract.name, cropSize: contract.cropSize, window: contract.window }, expressionNames: this.mesh.expressionNames, meshTriangles: this.meshTriangles };
+            session = new LiveSession(id, peer, this.engine.openSession(), decoder, m.options, this.mesh, hello);
+            this.sessions.set(id, session);
+            session.once('close', () => {
+              this.sessions.delete(id);
+              ws.close();
+            });
+            await peer.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+          })();
+          await described;
           await pc.setLocalDescription(await pc.createAnswer());
           reply({ type: 'answer', sdp: pc.localDescription!.sdp, sessionId: id });
           for (const c of early) reply(c);
           early = null;
         } else if (m.type === 'candidate') {
           if (!pc) throw new ProtocolError('signal: a candidate before the offer');
+          // a candidate that overtook the offer's processing waits for it: added before the remote description,
+          // Firefox's candidates stalled werift's setRemoteDescription for 10 s (measured), past the client's timeout
+          await described?.catch(() => undefined);
           await pc.addIceCandidate(candidateFromWire(m.candidate));
         } else {
           await session?.close();

@@ -4,11 +4,12 @@ import { useVP8, type PeerConfig } from 'werift';
 export function peerConfig(loopbackOnly: boolean): Partial<PeerConfig> {
   // max-bundle: one transport for video and data. With werift's default, the transports bundled away keep their
   // UDP sockets after close() (measured: one socket per peer left open, and the process never exits).
-  const base: Partial<PeerConfig> = { codecs: { video: [useVP8()], audio: [] }, iceUseIpv6: false, bundlePolicy: 'max-bundle' };
+  // no STUN: werift's default asks a public STUN server, which is seconds of waiting where there is none (and
+  // Firefox's offer then timed out); a server is reached on its own addresses
+  const base: Partial<PeerConfig> = { codecs: { video: [useVP8()], audio: [] }, iceUseIpv6: false, bundlePolicy: 'max-bundle', iceServers: [] };
   if (!loopbackOnly) return base;
   return {
     ...base,
-    iceServers: [],
     iceAdditionalHostAddresses: ['127.0.0.1'],
     iceFilterCandidatePair: (pair) => pair.localCandidate.host === '127.0.0.1' && pair.remoteCandidate.host === '127.0.0.1',
   };

@@ -1,11 +1,13 @@
 /**
- * Headless Chromium (Debian's chromium package) for the page test and the browser bench: loopback WebRTC, a fake
- * camera that plays a .y4m file, a fresh profile. Only what both need.
+ * Headless browsers for the page tests and the browser bench: Chromium (Debian's chromium) with loopback WebRTC
+ * and a fake camera that plays a .y4m file; Firefox (Debian's firefox-esr) with its own fake camera (a test
+ * pattern, no face). Fresh profiles.
  */
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 
 export async function launchChromium(profileDir: string, cameraY4m: string): Promise<Browser> {
   try {
@@ -24,6 +26,27 @@ export async function launchChromium(profileDir: string, cameraY4m: string): Pro
     });
   } catch (e) {
     throw new Error(`cannot start ${CHROMIUM} (Debian package chromium; or set CHROMIUM): ${(e as Error).message}`);
+  }
+}
+
+/** Firefox, with loopback candidates allowed (a server with --loopback on 127.0.0.1). */
+export async function launchFirefox(profileDir: string): Promise<Browser> {
+  try {
+    return await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: FIREFOX,
+      headless: true,
+      userDataDir: join(profileDir, 'firefox-profile'),
+      extraPrefsFirefox: {
+        'media.navigator.streams.fake': true,
+        'media.navigator.permission.disabled': true,
+        'media.peerconnection.ice.loopback': true,
+        // headless Firefox turns WebGL off without a GPU
+        'webgl.force-enabled': true,
+      },
+    });
+  } catch (e) {
+    throw new Error(`cannot start ${FIREFOX} (Debian package firefox-esr; or set FIREFOX): ${(e as Error).message}`);
   }
 }
 

@@ -132,6 +132,24 @@ t.test('two clients at once get only their own results; a third is told the serv
   t.ok(idsB.every((id) => id >= 9_000_000), 'B sees only its frames');
 });
 
+t.test('frames above 1920x1080 are answered with frameTooLarge, not run', async (t) => {
+  const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 1, loopbackOnly: true, threads: 1 });
+  t.teardown(() => server.close());
+  const W = 1936, H = 1096;
+  const client = await NodeClient.connect(server.signalUrl, { width: W, height: H, fps: 10, loopbackOnly: true, peer: PEER });
+  t.teardown(() => client.close());
+  const reasons: string[] = [];
+  client.on('result', (r) => !r.face && reasons.push(r.reason));
+  const frame = { width: W, height: H, data: new Uint8Array(W * H * 3 / 2).fill(128) };
+  for (let f = 0; f < 4; f++) {
+    await client.sendFrame(frame, f * 9000);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.ok(await until(() => reasons.length >= 1, 8000), `${reasons.length} answers`);
+  t.match(reasons[0], /frameTooLarge: 1936x1096/);
+  t.equal([...server.sessions.values()][0]?.stats.framesProcessed, 0, 'none reached the engine');
+});
+
 t.test('signaling: a bad message is answered with an error and the socket stays up', async (t) => {
   const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 1, loopbackOnly: true, threads: 1 });
   t.teardown(() => server.close());

@@ -22,6 +22,8 @@ import { VideoIngest } from '../ingest/videoIngest.js';
 export interface LiveSessionStats {
   framesIn: number;
   framesDecoded: number;
+  /** decoded frames above MAX_FRAME_PIXELS, answered with a "frameTooLarge" result instead of run */
+  framesTooLarge: number;
   /** VP8 frames the decoder rejected */
   decodeErrors: number;
   /** frames the engine failed on */
@@ -45,13 +47,15 @@ export interface LiveSessionEvents {
 const MAPS_BUFFER_LIMIT = 256 * 1024;
 const RESULTS_BUFFER_LIMIT = 512 * 1024;
 const CHUNK_BYTES = 16384;
+/** larger frames are not run: the engine's cost grows with the frame (crop, face search) */
+const MAX_FRAME_PIXELS = 1920 * 1080;
 /** decoded in a few ms each: this many waiting means the machine cannot keep up */
 const MAX_DECODE_BACKLOG = 8;
 /** while waiting for a keyframe, ask again this often */
 const KEYFRAME_RETRY_MS = 500;
 
 export class LiveSession extends EventEmitter<LiveSessionEvents> {
-  readonly stats: LiveSessionStats = { framesIn: 0, framesDecoded: 0, decodeErrors: 0, engineErrors: 0, badClientMessages: 0, framesProcessed: 0, framesDropped: 0, resultsDropped: 0, mapsDropped: 0, keyframeRequests: 0 };
+  readonly stats: LiveSessionStats = { framesIn: 0, framesDecoded: 0, framesTooLarge: 0, decodeErrors: 0, engineErrors: 0, badClientMessages: 0, framesProcessed: 0, framesDropped: 0, resultsDropped: 0, mapsDropped: 0, keyframeRequests: 0 };
   private results: RTCDataChannel | null = null;
   private maps: RTCDataChannel | null = null;
   private waiting: { frameId: number; width: number; height: number; data: Uint8Array; decodeMs: number; decodedAt: number } | null = null;
@@ -139,6 +143,13 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
       const pic = await this.decoder.decode(data);
       if (!pic) return;
       this.stats.framesDecoded++;
+      if (pic.width * pic.height > MAX_FRAME_PIXELS) {
+        // decoded (later frames depend on it) but not run: the client is told why, frame by frame
+        this.stats.framesTooLarge++;
+        const reason = `frameTooLarge: ${pic.width}x${pic.height}, at most ${MAX_FRAME_PIXELS} pixels (1920x1080)`;
+        this.sendOn(this.results, encodeMessage({ t: 'result', frameId: rtpTimestamp, captureTimeMs: null, face: false, reason }), RESULTS_BUFFER_LIMIT, 'resultsDropped');
+        return;
+      }
       if (this.waiting) this.stats.framesDropped++;
       const decodedAt = performance.now();
       this.waiting = { frameId: rtpTimestamp, ...pic, decodeMs: decodedAt - t0, decodedAt };

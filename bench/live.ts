@@ -7,7 +7,7 @@
  * Reported: results per second per stream, latency p50/p95, downlink bytes per result and Mbit/s, frames the
  * server dropped (newest wins), and the server's time per stage (median over the results).
  *
- *   npm run bench -- live [--streams 1,4] [--frames 150] [--maps-every 1] [--peer node-datachannel|werift]
+ *   npm run bench -- live [--streams 1,4] [--frames 150] [--maps-every 1] [--peer node-datachannel|werift] [--threads 2]
  *   npm run bench -- live --browser [--seconds 20]
  * Clients and server share the machine: on 2 cores the clients' VP8 encoding (or Chromium) costs the server time.
  */
@@ -27,7 +27,7 @@ import { launchChromium, type PageState } from './browsers.js';
 import { median, percentile, widescreenI420 } from './engineAccuracy.js';
 
 export async function benchLive(argv: string[]): Promise<void> {
-  const v = parseFlags('bench live', argv, { streams: { type: 'string' }, frames: { type: 'string' }, 'maps-every': { type: 'string' }, peer: { type: 'string' }, browser: { type: 'boolean' }, seconds: { type: 'string' } });
+  const v = parseFlags('bench live', argv, { streams: { type: 'string' }, frames: { type: 'string' }, 'maps-every': { type: 'string' }, peer: { type: 'string' }, browser: { type: 'boolean' }, seconds: { type: 'string' }, threads: { type: 'string' } });
   const streamCounts = String(v.streams ?? '1,4').split(',').map(Number);
   const frames = intFlag('bench live', v, 'frames', 150, 10, 10000);
   const mapsEvery = intFlag('bench live', v, 'maps-every', 1, 0, 100);
@@ -36,7 +36,8 @@ export async function benchLive(argv: string[]): Promise<void> {
   const plan = planSequence({ seed: 77, split: 'test', index: 1, frames: Math.min(frames, 90), size: 480, fps: 30 });
   const renderer = new SequenceRenderer(plan, assets);
   const video = Array.from({ length: plan.spec.frames }, (_, f) => widescreenI420(renderer.render(f), plan.intrinsics).pixels);
-  const { child: server, url } = await startServer();
+  const threads = intFlag('bench live', v, 'threads', 2, 1, 16);
+  const { child: server, url } = await startServer(threads);
   const report: Record<string, unknown> = {};
   try {
     if (v.browser) {
@@ -49,11 +50,11 @@ export async function benchLive(argv: string[]): Promise<void> {
     server.kill('SIGINT');
   }
   const name = v.browser ? 'live-browser' : mapsEvery === 1 ? 'live' : `live-maps-every-${mapsEvery}`;
-  console.log(`saved ${saveBenchResult(name, { streams: streamCounts, frames, mapsEvery, peer, browser: v.browser === true }, report)}`);
+  console.log(`saved ${saveBenchResult(name, { streams: streamCounts, frames, mapsEvery, peer, browser: v.browser === true, threads }, report)}`);
 }
 
-async function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(projectRoot(), 'build', 'server', 'cli', 'main.js'), 'serve', '--loopback', '--host', '127.0.0.1', '--port', '0', '--max-sessions', '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startServer(threads: number): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(projectRoot(), 'build', 'server', 'cli', 'main.js'), 'serve', '--loopback', '--host', '127.0.0.1', '--port', '0', '--max-sessions', '8', '--threads', String(threads)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       const m = /signaling on (ws:\/\/[^\s,]+)/.exec(d.toString());

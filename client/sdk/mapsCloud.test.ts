@@ -1,0 +1,38 @@
+import t from 'tap';
+import { CropPlacement } from '../../server/engine/crop.js';
+import { subsampleMaps } from '../../server/egress/resultEncoder.js';
+import { PartId } from '../../shared/parts.js';
+import { mapPixelToFrame, mapsToCloud } from './mapsCloud.js';
+
+t.test('mapPixelToFrame places full and subsampled maps where the server cropped them', async (t) => {
+  const box = { centerX: 310.5, centerY: 205.25, side: 240 }, S = 128;
+  const placement = new CropPlacement(box, S);
+  for (const [i, j] of [[0, 0], [17, 99], [127, 127]]) {
+    const [u, v] = mapPixelToFrame(box, S, S, i, j);
+    t.ok(Math.abs(u - placement.frameX(i)) < 1e-9 && Math.abs(v - placement.frameY(j)) < 1e-9, `crop pixel ${i},${j}`);
+  }
+  // stride 2: map pixel (i, j) is crop pixel (2i, 2j) (subsampleMaps keeps the upper-left of each 2x2 block)
+  const n = S * S;
+  const full = { size: S, depth: Float32Array.from({ length: n }, (_, k) => k), canonical: new Float32Array(3 * n), confidence: new Float32Array(n), mask: new Uint8Array(n) };
+  const half = subsampleMaps(full, 2);
+  const [i, j] = [21, 40];
+  const k = half.depth[j * half.size + i];
+  const [u, v] = mapPixelToFrame(box, S, half.size, i, j);
+  t.ok(Math.abs(u - placement.frameX(k % S)) < 1e-9 && Math.abs(v - placement.frameY(Math.floor(k / S))) < 1e-9, 'the same frame pixel as the full map');
+});
+
+t.test('mapsToCloud back-projects face pixels through the intrinsics and colours them by canonical coordinate', async (t) => {
+  const S = 4, n = S * S;
+  const mask = new Uint8Array(n).fill(PartId.BACKGROUND);
+  mask[5] = PartId.FACE_SKIN;
+  mask[6] = PartId.FACE_SKIN;
+  const depth = new Float32Array(n).fill(0.6);
+  const canonical = new Float32Array(3 * n);
+  canonical[5] = 0; canonical[n + 5] = -0.025; canonical[2 * n + 5] = 0.02; // the normalization centre: mid grey
+  const box = { centerX: 100, centerY: 50, side: 40 };
+  const c = mapsToCloud({ size: S, depth, canonical, confidence: new Float32Array(n), mask }, box, S, [500, 500, 80, 60]);
+  t.equal(c.count, 2, 'only face pixels');
+  const [u, v] = mapPixelToFrame(box, S, S, 1, 1);
+  t.ok(Math.abs(c.positions[0] - ((u - 80) / 500) * 0.6) < 1e-6 && Math.abs(c.positions[1] - ((v - 60) / 500) * 0.6) < 1e-6 && Math.abs(c.positions[2] - 0.6) < 1e-6, 'pinhole back-projection');
+  t.ok(Array.from(c.colors.subarray(0, 3)).every((x) => Math.abs(x - 127.5) <= 1), 'canonical centre is mid grey');
+});

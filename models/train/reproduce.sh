@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Reproduces the shipped model models/facestream-small.onnx from nothing but facekit: renders the data,
-# trains in two phases (resumable: run again to continue a phase), exports the ONNX file and its parity fixtures.
-# Time on a 2-core machine: ~10 min of rendering, then the two training budgets (110 + 120 min), then ~1 min.
+# trains in three phases (resumable: run again to continue a phase), exports the ONNX file and its parity fixtures.
+# Time on a 2-core machine: ~15 min of rendering, then the three training budgets (110 + 120 + 105 min), then ~1 min.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 synth() { node build/server/cli/main.js synth --quiet "$@"; }
 synth --out data/synth128/train --sequences 400 --frames 24 --size 128 --seed 100 --split train
 synth --out data/synth128/train2 --sequences 400 --frames 24 --size 128 --seed 101 --split train
+synth --out data/synth128/train3 --sequences 400 --frames 24 --size 128 --seed 102 --split train
 synth --out data/synth128/val --sequences 24 --frames 24 --size 128 --seed 200 --split val
 synth --out data/synth128/test --sequences 24 --frames 24 --size 128 --seed 300 --split test --raster
 # phase 1: 4-frame clips on the first 9,600 frames
@@ -17,7 +18,12 @@ synth --out data/synth128/test --sequences 24 --frames 24 --size 128 --seed 300 
 /usr/bin/python3 models/train/train.py --init models/train/runs/small/checkpoint.pt \
   --data data/synth128/train data/synth128/train2 --val data/synth128/val --config small \
   --out models/train/runs/small-ft --clip 8 --batch 2 --lr 1e-3 --steps 9000 --minutes 120
-/usr/bin/python3 models/train/export_onnx.py --checkpoint models/train/runs/small-ft/checkpoint.pt \
+# phase 3: from phase 2's weights with a fresh schedule at half the rate: a third of the data again, and 15 % static
+# clips (one frame held with fresh sensor noise per copy) for the temporal term
+/usr/bin/python3 models/train/train.py --init models/train/runs/small-ft/checkpoint.pt \
+  --data data/synth128/train data/synth128/train2 data/synth128/train3 --val data/synth128/val --config small \
+  --out models/train/runs/small-p3 --clip 8 --batch 2 --lr 5e-4 --steps 9000 --minutes 105 --static 0.15
+/usr/bin/python3 models/train/export_onnx.py --checkpoint models/train/runs/small-p3/checkpoint.pt \
   --out models/facestream-small.onnx \
-  --training-note '{"data": "facelive synth train split: 800 sequences x 24 frames at 128 px, seeds 100 and 101 (phase 1: seed 100 only)"}' \
+  --training-note '{"data": "facelive synth train split: 1,200 sequences x 24 frames at 128 px, seeds 100, 101 and 102 (phase 1: seed 100 only; phase 2: 100 and 101)"}' \
   --fixtures models/fixtures/facestream-small-parity --frames data/synth128/test/seq_0000

@@ -7,7 +7,7 @@
  * Reported: results per second per stream, latency p50/p95, downlink bytes per result and Mbit/s, frames the
  * server dropped (newest wins), and the server's time per stage (median over the results).
  *
- *   npm run bench -- live [--streams 1,4] [--frames 150] [--maps-every 1] [--peer node-datachannel|werift] [--threads 2]
+ *   npm run bench -- live [--streams 1,4] [--frames 150] [--maps-every 1] [--peer node-datachannel|werift] [--threads N]
  *   npm run bench -- live --browser [--seconds 20]
  * Clients and server share the machine: on 2 cores the clients' VP8 encoding (or Chromium) costs the server time.
  */
@@ -36,7 +36,7 @@ export async function benchLive(argv: string[]): Promise<void> {
   const plan = planSequence({ seed: 77, split: 'test', index: 1, frames: Math.min(frames, 90), size: 480, fps: 30 });
   const renderer = new SequenceRenderer(plan, assets);
   const video = Array.from({ length: plan.spec.frames }, (_, f) => widescreenI420(renderer.render(f), plan.intrinsics).pixels);
-  const threads = intFlag('bench live', v, 'threads', 2, 1, 16);
+  const threads = v.threads === undefined ? null : intFlag('bench live', v, 'threads', 1, 1, 16);
   const { child: server, url } = await startServer(threads);
   const report: Record<string, unknown> = {};
   try {
@@ -53,8 +53,9 @@ export async function benchLive(argv: string[]): Promise<void> {
   console.log(`saved ${saveBenchResult(name, { streams: streamCounts, frames, mapsEvery, peer, browser: v.browser === true, threads }, report)}`);
 }
 
-async function startServer(threads: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(projectRoot(), 'build', 'server', 'cli', 'main.js'), 'serve', '--loopback', '--host', '127.0.0.1', '--port', '0', '--max-sessions', '8', '--threads', String(threads)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** `threads` null: serve's default */
+async function startServer(threads: number | null): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(projectRoot(), 'build', 'server', 'cli', 'main.js'), 'serve', '--loopback', '--host', '127.0.0.1', '--port', '0', '--max-sessions', '8', ...(threads === null ? [] : ['--threads', String(threads)])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       const m = /signaling on (ws:\/\/[^\s,]+)/.exec(d.toString());

@@ -1,5 +1,6 @@
 /** `facelive serve`: the live server (see server/live/liveServer.ts). */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
 import { projectRoot } from '../../shared/projectRoot.js';
@@ -16,7 +17,9 @@ data channels. The browser page is served at http://HOST:PORT/; GET /health repo
   --port          port (default 8080; 0 picks a free one)
   --model         ONNX model (default models/facestream-small.onnx)
   --max-sessions  sessions at once, 1..64 (default 4); a further client is told the server is busy
-  --threads       threads of the model's worker, 1..16 (default 2)
+  --threads       threads of the model's worker, 1..16 (default: 1 on machines with up to 2 cores, else 2;
+                  the main thread's WebRTC and the decoders need a core: on 2 cores, 2 model threads doubled the
+                  latency in the live bench)
   --loopback      ICE on 127.0.0.1 only (a client on the same machine, tests)`;
 
 export function parseServeArgs(argv: string[]) {
@@ -28,7 +31,7 @@ export function parseServeArgs(argv: string[]) {
     port: intFlag('serve', v, 'port', 8080, 0, 65535),
     model,
     maxSessions: intFlag('serve', v, 'max-sessions', 4, 1, 64),
-    threads: intFlag('serve', v, 'threads', 2, 1, 16),
+    threads: intFlag('serve', v, 'threads', availableParallelism() <= 2 ? 1 : 2, 1, 16),
     loopbackOnly: v.loopback === true,
   };
 }

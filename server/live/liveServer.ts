@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { RTCPeerConnection } from 'werift';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ProtocolError } from '../../shared/errors.js';
@@ -30,7 +31,7 @@ export interface LiveServerOptions {
   readonly maxSessions: number;
   /** ICE on 127.0.0.1 only (tests, a demo on one machine) */
   readonly loopbackOnly: boolean;
-  /** model threads in the inference worker */
+  /** model threads in the inference worker (default: 1 on up to 2 cores, else 2; see `facelive serve --help`) */
   readonly threads?: number;
 }
 
@@ -55,7 +56,7 @@ export class LiveServer {
 
   static async start(o: LiveServerOptions): Promise<LiveServer> {
     const facekit = loadFacekit();
-    const engine = await FaceEngine.create({ modelPath: o.modelPath, threads: o.threads ?? 2, template: buildFaceTemplate(facekit) });
+    const engine = await FaceEngine.create({ modelPath: o.modelPath, threads: o.threads ?? (availableParallelism() <= 2 ? 1 : 2), template: buildFaceTemplate(facekit) });
     const http = createServer();
     const wss = new WebSocketServer({ server: http, path: '/signal', maxPayload: 128 * 1024 });
     const page = new StaticFiles();

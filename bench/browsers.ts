@@ -54,8 +54,8 @@ export async function launchFirefox(profileDir: string): Promise<Browser> {
 export interface PageState {
   state: string;
   error: string;
-  results: { frameId: number; face: boolean; captureTimeMs: number | null; drawnLatencyMs: number | null; box?: { centerX: number; centerY: number; side: number }; landmarks?: number[]; intrinsics?: number[]; timings?: Record<string, number> }[];
-  maps: { frameId: number; size: number; box: { centerX: number; centerY: number; side: number }; depth: number[]; mask: number[] }[];
+  results: { frameId: number; face: boolean; captureTimeMs: number | null; drawnLatencyMs: number | null; frameWidth?: number; frameHeight?: number; box?: { centerX: number; centerY: number; side: number }; landmarks?: number[]; intrinsics?: number[]; timings?: Record<string, number> }[];
+  maps: { frameId: number; frameWidth: number; size: number; box: { centerX: number; centerY: number; side: number }; depth: number[]; mask: number[] }[];
   panel: Record<string, string>;
   hello: { model: { cropSize: number } } | null;
 }

@@ -36,8 +36,8 @@ const shared = {
   state: 'idle' as 'idle' | 'connecting' | 'live' | 'closed' | 'error',
   error: '',
   hello: null as unknown,
-  results: [] as { frameId: number; face: boolean; captureTimeMs: number | null; drawnLatencyMs: number | null; box?: unknown; landmarks?: number[]; intrinsics?: number[]; timings?: Record<string, number> }[],
-  maps: [] as { frameId: number; size: number; box: unknown; depth: number[]; mask: number[] }[],
+  results: [] as { frameId: number; face: boolean; captureTimeMs: number | null; drawnLatencyMs: number | null; frameWidth?: number; frameHeight?: number; box?: unknown; landmarks?: number[]; intrinsics?: number[]; timings?: Record<string, number> }[],
+  maps: [] as { frameId: number; frameWidth: number; size: number; box: unknown; depth: number[]; mask: number[] }[],
   stats: null as StatsMessage | null,
   panel: {} as Record<string, string>,
 };
@@ -47,6 +47,8 @@ const stats = new LiveStats();
 let client: FaceClient | null = null;
 let stream: MediaStream | null = null;
 let last: FaceResultMessage | null = null;
+/** the latest face results by frame id, for maps that arrive after their result */
+const recent = new Map<number, FaceResultMessage>();
 let lastArrival: ResultEvent | null = null;
 let drawnFrameId = -1;
 let mesh: MeshSnapshot | null = null;
@@ -125,8 +127,10 @@ function onResult(e: ResultEvent): void {
   const summary: (typeof shared.results)[number] = { frameId: r.frameId, face: r.face, captureTimeMs: r.captureTimeMs, drawnLatencyMs: null };
   if (r.face) {
     last = r;
+    recent.set(r.frameId, r);
+    if (recent.size > 30) recent.delete(recent.keys().next().value!);
     lastArrival = e;
-    Object.assign(summary, { box: r.box, landmarks: Array.from(r.landmarks), intrinsics: Array.from(r.intrinsics), timings: r.timings });
+    Object.assign(summary, { frameWidth: r.frameWidth, frameHeight: r.frameHeight, box: r.box, landmarks: Array.from(r.landmarks), intrinsics: Array.from(r.intrinsics), timings: r.timings });
     if (r.mesh && r.pose) {
       mesh = { vertices: r.mesh, rotation: r.pose.rotation, translationM: r.pose.translationM };
       views?.sceneView.setMeshVertices(r.mesh);
@@ -139,23 +143,25 @@ function onResult(e: ResultEvent): void {
 
 function onMaps(m: DecodedMapsEvent): void {
   const cropSize = client?.hello?.model.cropSize ?? m.maps.size;
-  const intrinsics = last && last.frameId === m.frameId ? last.intrinsics : last?.intrinsics;
-  if (!intrinsics) return;
+  // the maps' own result (the two channels race; the frame size can change with the browser's adaptation)
+  const own = recent.get(m.frameId) ?? last;
+  if (!own) return;
+  const intrinsics = own.intrinsics;
   cloud = mapsToCloud(m.maps, m.box, cropSize, intrinsics);
-  if ($<HTMLSelectElement>('cloudColour').value === 'camera' && video.videoWidth) colourFromCamera(cloud);
+  if ($<HTMLSelectElement>('cloudColour').value === 'camera' && video.videoWidth) colourFromCamera(cloud, video.videoWidth / own.frameWidth, video.videoHeight / own.frameHeight);
   views?.sceneView.setCloud(cloud.positions, cloud.colors, cloud.count);
   markDirty();
-  shared.maps.push({ frameId: m.frameId, size: m.maps.size, box: m.box, depth: Array.from(m.maps.depth), mask: Array.from(m.maps.mask) });
+  shared.maps.push({ frameId: m.frameId, frameWidth: own.frameWidth, size: m.maps.size, box: m.box, depth: Array.from(m.maps.depth), mask: Array.from(m.maps.mask) });
   if (shared.maps.length > 5) shared.maps.shift();
 }
 
-function colourFromCamera(c: CloudPoints): void {
+function colourFromCamera(c: CloudPoints, sx: number, sy: number): void {
   const W = video.videoWidth, H = video.videoHeight;
   if (sampler.canvas.width !== W || sampler.canvas.height !== H) Object.assign(sampler.canvas, { width: W, height: H });
   sampler.drawImage(video, 0, 0);
   const px = sampler.getImageData(0, 0, W, H).data;
   for (let k = 0; k < c.count; k++) {
-    const x = Math.min(W - 1, Math.max(0, Math.round(c.framePixels[k * 2]))), y = Math.min(H - 1, Math.max(0, Math.round(c.framePixels[k * 2 + 1])));
+    const x = Math.min(W - 1, Math.max(0, Math.round(c.framePixels[k * 2] * sx))), y = Math.min(H - 1, Math.max(0, Math.round(c.framePixels[k * 2 + 1] * sy)));
     c.colors.set(px.subarray((y * W + x) * 4, (y * W + x) * 4 + 3), k * 3);
   }
 }
@@ -164,14 +170,16 @@ const POINT_RGB: Record<number, [number, number, number]> = { 0: [0.9, 0.25, 0.2
 
 function overlays(r: FaceResultMessage): Overlay[] {
   const out: Overlay[] = [];
+  // frame pixels of the decoded frame → pixels of the video shown (smaller when the browser adapts to load)
+  const sx = video.videoWidth / r.frameWidth, sy = video.videoHeight / r.frameHeight;
   if (checked('showPoints')) {
     const n = r.pointIds.length, xy = new Float32Array(n * 2), rgb = new Float32Array(n * 3);
     let k = 0;
     for (let i = 0; i < n; i++) {
       const vis = r.points[i * 3 + 2];
       if (vis === 0) continue; // occluded: drawn nowhere rather than somewhere wrong
-      xy[k * 2] = r.points[i * 3];
-      xy[k * 2 + 1] = r.points[i * 3 + 1];
+      xy[k * 2] = r.points[i * 3] * sx;
+      xy[k * 2 + 1] = r.points[i * 3 + 1] * sy;
       rgb.set(POINT_RGB[vis] ?? POINT_RGB[1], k * 3);
       k++;
     }
@@ -180,8 +188,8 @@ function overlays(r: FaceResultMessage): Overlay[] {
   if (checked('showLandmarks')) {
     const xy = new Float32Array(68 * 2), rgb = new Float32Array(68 * 3);
     for (let i = 0; i < 68; i++) {
-      xy[i * 2] = r.landmarks[i * 3];
-      xy[i * 2 + 1] = r.landmarks[i * 3 + 1];
+      xy[i * 2] = r.landmarks[i * 3] * sx;
+      xy[i * 2 + 1] = r.landmarks[i * 3 + 1] * sy;
       rgb.set(r.landmarks[i * 3 + 2] ? [0.3, 0.75, 1] : [0.4, 0.4, 0.5], i * 3);
     }
     out.push({ xy, rgb, count: 68, sizePx: 6 });

@@ -71,14 +71,18 @@ t.test('the page streams a fake camera and draws results that match the generato
   t.ok(faces.length >= 40, `${faces.length} face results decoded by the page`);
 
   const truth = cam.truth;
+  // Chromium sends fewer pixels when the machine is busy (it adapts the resolution to load): results are in the
+  // decoded frame's pixels, scaled here to the camera's 640x480
   const landmarkErrors = faces.flatMap((r) => {
-    const lm = r.landmarks!, out: number[] = [];
+    const lm = r.landmarks!, k = 640 / r.frameWidth!, out: number[] = [];
     for (let l = 0; l < 68; l++) {
       if (!lm[l * 3 + 2] || !truth.landmarks[l * 3 + 2]) continue;
-      out.push(Math.hypot(lm[l * 3] - (truth.landmarks[l * 3] + cam.offsetX), lm[l * 3 + 1] - truth.landmarks[l * 3 + 1]));
+      out.push(Math.hypot(lm[l * 3] * k - (truth.landmarks[l * 3] + cam.offsetX), lm[l * 3 + 1] * k - truth.landmarks[l * 3 + 1]));
     }
     return out;
   });
+  const sizes = [...new Set(faces.map((r) => `${r.frameWidth}x${r.frameHeight}`))];
+  t.ok(faces.every((r) => Math.abs(r.frameWidth! / r.frameHeight! - 4 / 3) < 0.02), `frames of ${sizes.join(', ')}`);
   t.ok(median(landmarkErrors) < 8, `landmarks: median ${median(landmarkErrors).toFixed(2)} px against the generator (engine bound 8 px)`);
 
   // depth of the decoded maps on face skin against the true depth at the same frame pixel
@@ -89,7 +93,8 @@ t.test('the page streams a fake camera and draws results that match the generato
       const i = y * m.size + x;
       if (m.mask[i] !== PartId.FACE_SKIN) continue;
       const [u, v] = mapPixelToFrame(m.box, cropSize, m.size, x, y);
-      const fx = Math.round(u) - cam.offsetX, fy = Math.round(v);
+      const k = 640 / m.frameWidth;
+      const fx = Math.round(u * k) - cam.offsetX, fy = Math.round(v * k);
       if (fx < 0 || fy < 0 || fx >= truth.width || fy >= truth.height) continue;
       const j = fy * truth.width + fx;
       if (truth.mask[j] !== PartId.FACE_SKIN) continue;

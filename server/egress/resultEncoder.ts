@@ -16,7 +16,7 @@ export interface MeshSource {
   base: Float32Array;
 }
 
-export function encodeResult(r: FaceResult, o: { withMaps: boolean; withMesh: boolean; mesh: MeshSource | null; mapsStride?: number; extraTimings?: Readonly<Record<string, number>> }): { result: ResultMessage; maps: MapsMessage | null } {
+export function encodeResult(r: FaceResult, o: { frameWidth: number; frameHeight: number; withMaps: boolean; withMesh: boolean; mesh: MeshSource | null; mapsStride?: number; extraTimings?: Readonly<Record<string, number>> }): { result: ResultMessage; maps: MapsMessage | null } {
   const captureTimeMs = r.captureTimeMs ?? null;
   if (r.kind === 'noFace') return { result: { t: 'result', frameId: r.frameId, captureTimeMs, face: false, reason: r.reason }, maps: null };
   const points = new Float32Array(r.points.length * 3);
@@ -27,7 +27,7 @@ export function encodeResult(r: FaceResult, o: { withMaps: boolean; withMesh: bo
   });
   const mesh = o.withMesh && o.mesh && r.pose && r.blendshapes ? o.mesh.mesh.posed(o.mesh.base, r.blendshapes, r.pose) : null;
   const result: ResultMessage = {
-    t: 'result', frameId: r.frameId, captureTimeMs, face: true, box: r.box,
+    t: 'result', frameId: r.frameId, captureTimeMs, face: true, box: r.box, frameWidth: o.frameWidth, frameHeight: o.frameHeight,
     intrinsics: Float32Array.of(r.intrinsics.fx, r.intrinsics.fy, r.intrinsics.cx, r.intrinsics.cy),
     landmarks: r.landmarks, pointIds: Uint32Array.from(r.points, (p) => p.id), points,
     pose: r.pose ? { rotation: Float32Array.from(r.pose.rotation), translationM: Float32Array.from(r.pose.translationM) } : null,

@@ -172,7 +172,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
         this.stats.framesProcessed++;
         // the live path's own stages beside the engine's: decode (in its worker, with the hand-over) and the wait
         // for the engine
-        this.send(r, { decode: f.decodeMs, wait: startedAt - f.decodedAt });
+        this.send(r, f.width, f.height, { decode: f.decodeMs, wait: startedAt - f.decodedAt });
         this.emit('result', r);
       } catch (e) {
         if (!(e instanceof InvalidStateError)) this.stats.engineErrors++;
@@ -182,7 +182,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
     }
   }
 
-  private send(r: FaceResult, liveTimings: Record<string, number>): void {
+  private send(r: FaceResult, frameWidth: number, frameHeight: number, liveTimings: Record<string, number>): void {
     if (r.kind === 'face' && r.identity && r.identity !== this.identitySeen) {
       this.identitySeen = r.identity;
       this.mesh = { mesh: this.trackedMesh, base: this.trackedMesh.identityBase(r.identity) };
@@ -197,7 +197,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
       withMaps = false;
     }
     if (withMesh && !this.mesh) this.mesh = { mesh: this.trackedMesh, base: this.trackedMesh.identityBase(null) };
-    const { result, maps } = encodeResult(r, { withMaps, withMesh, mesh: this.mesh, mapsStride: this.options.mapsStride, extraTimings: liveTimings });
+    const { result, maps } = encodeResult(r, { frameWidth, frameHeight, withMaps, withMesh, mesh: this.mesh, mapsStride: this.options.mapsStride, extraTimings: liveTimings });
     this.sendOn(this.results, encodeMessage(result), RESULTS_BUFFER_LIMIT, 'resultsDropped');
     if (maps) this.sendOn(this.maps, encodeMessage(maps), MAPS_BUFFER_LIMIT, 'mapsDropped');
   }

@@ -6,7 +6,7 @@ import { decodeMaps, encodeMaps } from './mapCodec.js';
 import { decodeClientMessage, decodeServerMessage, encodeMessage, type ServerMessage } from './schema.js';
 
 const face: ServerMessage = {
-  t: 'result', frameId: 42, captureTimeMs: 1234.5, face: true, box: { centerX: 320, centerY: 240, side: 300 }, intrinsics: Float32Array.of(554, 554, 319.5, 239.5),
+  t: 'result', frameId: 42, captureTimeMs: 1234.5, face: true, box: { centerX: 320, centerY: 240, side: 300 }, frameWidth: 640, frameHeight: 480, intrinsics: Float32Array.of(554, 554, 319.5, 239.5),
   landmarks: new Float32Array(204).fill(1.5), pointIds: Uint32Array.from([3, 4]), points: Float32Array.from([1, 2, 2, 3, 4, 0]),
   pose: { rotation: Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]), translationM: Float32Array.from([0, 0, 0.5]) },
   blendshapes: new Float32Array(57).fill(0.25), mesh: null, timings: { model: 6.5, total: 15 },

@@ -47,6 +47,10 @@ export type ResultMessage =
       readonly captureTimeMs: number | null;
       readonly face: true;
       readonly box: CropBoxWire;
+      /** the decoded frame's size: every pixel position here is in it (a browser may send fewer pixels than its
+       * camera gives when it adapts to load) */
+      readonly frameWidth: number;
+      readonly frameHeight: number;
       /** pinhole intrinsics the server assumed for the frame, pixels: [fx, fy, cx, cy] (back-projects the maps) */
       readonly intrinsics: Float32Array;
       /** [68*3] frame x, y, visible (1/0) */
@@ -127,7 +131,7 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
       const pointIds = f.typed('pointIds', Uint32Array);
       if (points.length !== pointIds.length * 3) throw new ProtocolError(`result.points: expected ${pointIds.length * 3} values for ${pointIds.length} ids, got ${points.length}`);
       return {
-        ...base, face: true, box: f.box('box'), intrinsics: f.typed('intrinsics', Float32Array, 4),
+        ...base, face: true, box: f.box('box'), frameWidth: f.int('frameWidth', 1, 8192), frameHeight: f.int('frameHeight', 1, 8192), intrinsics: f.typed('intrinsics', Float32Array, 4),
         landmarks: f.typed('landmarks', Float32Array, 68 * 3), pointIds, points,
         pose: m.pose === null ? null : (() => { const g = f.sub('pose'); return { rotation: g.typed('rotation', Float32Array, 9), translationM: g.typed('translationM', Float32Array, 3) }; })(),
         blendshapes: m.blendshapes === null ? null : f.typed('blendshapes', Float32Array),

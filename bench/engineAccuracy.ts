@@ -10,7 +10,7 @@ import type { FaceResult } from '../server/engine/engine.js';
 import type { TrackedMesh } from '../server/engine/trackedMesh.js';
 import type { Intrinsics } from '../server/synth/camera.js';
 import type { RenderedFrame } from '../server/synth/sequence.js';
-import { y4mFrame } from '../shared/io/y4m.js';
+import { rgbToI420 } from '../shared/io/y4m.js';
 import { PartId } from '../shared/parts.js';
 
 type Face = Extract<FaceResult, { kind: 'face' }>;
@@ -44,7 +44,7 @@ export function widescreenI420(frame: RenderedFrame, K: Intrinsics, width = 640)
     rgb[o + 1] = frame.rgb[i + 1];
     rgb[o + 2] = frame.rgb[i + 2];
   }
-  const data = y4mFrame(rgb, width, h).subarray(6); // drop the "FRAME\n" tag
+  const data = rgbToI420(rgb, width, h);
   return { pixels: { format: 'i420', width, height: h, data }, K: { ...K, width, cx: K.cx + offsetX }, offsetX };
 }
 

@@ -20,7 +20,7 @@ import { NodeClient } from '../client/node/nodeClient.js';
 import { intFlag, parseFlags } from '../server/cli/args.js';
 import { loadHeadAssets } from '../server/synth/headAssets.js';
 import { planSequence, SequenceRenderer } from '../server/synth/sequence.js';
-import { y4mHeader } from '../shared/io/y4m.js';
+import { y4mFile } from '../shared/io/y4m.js';
 import { projectRoot } from '../shared/projectRoot.js';
 import { saveBenchResult } from './benchResult.js';
 import { launchChromium, type PageState } from './browsers.js';
@@ -121,7 +121,7 @@ async function browserRun(signalUrl: string, video: { width: number; height: num
   const dir = mkdtempSync(join(tmpdir(), 'facelive-bench-'));
   try {
     const camera = join(dir, 'camera.y4m');
-    writeFileSync(camera, Buffer.concat([y4mHeader(640, 480, 30), ...video.flatMap((p) => [new TextEncoder().encode('FRAME\n'), p.data])]));
+    writeFileSync(camera, y4mFile(640, 480, 30, video.map((p) => p.data)));
     const browser = await launchChromium(dir, camera);
     try {
       const page = await browser.newPage();

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium, launchFirefox, type PageState } from '../../bench/browsers.js';
 import { median, widescreenI420 } from '../../bench/engineAccuracy.js';
-import { y4mHeader } from '../../shared/io/y4m.js';
+import { y4mFile } from '../../shared/io/y4m.js';
 import { PartId } from '../../shared/parts.js';
 import { projectRoot } from '../../shared/projectRoot.js';
 import { loadHeadAssets } from '../../server/synth/headAssets.js';
@@ -31,10 +31,8 @@ function fakeCamera(dir: string) {
   const plan = planSequence({ seed: 77, split: 'test', index: 0, frames: 24, size: 480, fps: 30 });
   const truth = new SequenceRenderer(plan, loadHeadAssets()).render(10);
   const w = widescreenI420(truth, plan.intrinsics);
-  const parts: Uint8Array[] = [y4mHeader(640, 480, 30)];
-  for (let f = 0; f < 10; f++) parts.push(new TextEncoder().encode('FRAME\n'), w.pixels.data);
   const file = join(dir, 'camera.y4m');
-  writeFileSync(file, Buffer.concat(parts));
+  writeFileSync(file, y4mFile(640, 480, 30, Array(10).fill(w.pixels.data)));
   // the field of view of the 640-wide frame, so the server's focal length is the generator's
   const fovDeg = (2 * Math.atan(640 / 2 / plan.intrinsics.fx) * 180) / Math.PI;
   return { file, truth, offsetX: w.offsetX, fovDeg };

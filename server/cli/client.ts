@@ -5,7 +5,7 @@ import { releaseNodeDataChannel } from '../../client/node/ndcPeer.js';
 import { NodeClient } from '../../client/node/nodeClient.js';
 import { ResultRecorder } from '../../client/node/resultRecorder.js';
 import { UsageError } from '../../shared/errors.js';
-import { y4mFrame } from '../../shared/io/y4m.js';
+import { rgbToI420 } from '../../shared/io/y4m.js';
 import type { I420Frame } from '../../shared/media/vp8Codec.js';
 import { openFrameSource } from '../offline/frameSource.js';
 import { intFlag, parseFlags } from './args.js';
@@ -116,7 +116,7 @@ function toI420(p: { format: 'rgb' | 'i420'; width: number; height: number; data
   if (p.format === 'i420' && p.width === width && p.height === height) return { width, height, data: p.data };
   if (p.format === 'i420') throw new UsageError(`client: a frame of ${p.width}x${p.height} in a ${width}x${height} stream`);
   const rgb = p.width === width && p.height === height ? p.data : cropRgb(p.data, p.width, width, height);
-  return { width, height, data: y4mFrame(rgb, width, height).subarray(6) };
+  return { width, height, data: rgbToI420(rgb, width, height) };
 }
 
 function cropRgb(rgb: Uint8Array, srcWidth: number, width: number, height: number): Uint8Array {

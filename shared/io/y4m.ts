@@ -13,13 +13,28 @@ const FRAME_TAG = new TextEncoder().encode('FRAME\n');
 
 /** One frame record (FRAME tag + Y, U, V planes) from [H*W*3] RGB. */
 export function y4mFrame(rgb: Uint8Array, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(FRAME_TAG.length + i420Size(width, height));
+  out.set(FRAME_TAG);
+  rgbToI420(rgb, width, height, out.subarray(FRAME_TAG.length));
+  return out;
+}
+
+/** A whole .y4m file from frames that are already planar I420 (Y, U, V). */
+export function y4mFile(width: number, height: number, fps: number, i420Frames: readonly Uint8Array[]): Uint8Array {
+  return Buffer.concat([y4mHeader(width, height, fps), ...i420Frames.flatMap((f) => [FRAME_TAG, f])]);
+}
+
+function i420Size(width: number, height: number): number {
+  return width * height + 2 * (width >> 1) * (height >> 1);
+}
+
+/** [H*W*3] RGB to planar I420 (BT.601 limited range, chroma averaged over 2x2), into `out` when given. */
+export function rgbToI420(rgb: Uint8Array, width: number, height: number, out = new Uint8Array(i420Size(width, height))): Uint8Array {
   const ySize = width * height;
   const cw = width >> 1, ch = height >> 1;
-  const out = new Uint8Array(FRAME_TAG.length + ySize + 2 * cw * ch);
-  out.set(FRAME_TAG);
-  const Y = FRAME_TAG.length, U = Y + ySize, V = U + cw * ch;
+  const U = ySize, V = U + cw * ch;
   for (let i = 0, p = 0; i < ySize; i++, p += 3) {
-    out[Y + i] = Math.round(16 + 0.257 * rgb[p] + 0.504 * rgb[p + 1] + 0.098 * rgb[p + 2]);
+    out[i] = Math.round(16 + 0.257 * rgb[p] + 0.504 * rgb[p + 1] + 0.098 * rgb[p + 2]);
   }
   for (let y = 0; y < ch; y++) {
     for (let x = 0; x < cw; x++) {

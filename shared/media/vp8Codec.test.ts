@@ -1,5 +1,5 @@
 import t from 'tap';
-import { y4mFrame } from '../io/y4m.js';
+import { rgbToI420 } from '../io/y4m.js';
 import { renderScene } from '../../server/synth/testScenes.js';
 import { Vp8Decoder, Vp8Encoder } from './vp8Codec.js';
 
@@ -21,7 +21,7 @@ t.test('Vp8Encoder → Vp8Decoder keeps a face picture (PSNR > 30 dB) and starts
     const s = renderScene({ size: 240, yawDeg: yaw, identity: 1 }).frame;
     const rgb = new Uint8Array(W * H * 3);
     for (let y = 0; y < H; y++) rgb.set(s.rgb.subarray(y * 240 * 3, (y + 1) * 240 * 3), (y * W + 40) * 3);
-    return y4mFrame(rgb, W, H).subarray(6);
+    return rgbToI420(rgb, W, H);
   });
   let first = true;
   for (const data of frames) {

@@ -5,7 +5,7 @@
 import { ProtocolError } from '../../shared/errors.js';
 import { Reassembler, type ReassemblerStats } from '../../shared/wire/chunks.js';
 import { decodeMaps, type PlainMaps } from '../../shared/wire/mapCodec.js';
-import { decodeServerMessage, type HelloMessage, type ResultMessage, type StatsMessage } from '../../shared/wire/schema.js';
+import { decodeServerMessage, type HelloMessage, type ResultMessage, type ServerMessage, type StatsMessage } from '../../shared/wire/schema.js';
 
 export interface DecodedMapsEvent {
   readonly frameId: number;
@@ -31,30 +31,29 @@ export class ResultStream {
 
   /** A chunk from the reliable "results" channel (in order; large messages such as the hello span several). */
   pushResults(bytes: Uint8Array): void {
-    this.bytesIn += bytes.length;
-    const whole = this.resultsReassembler.push(bytes);
-    if (!whole) return;
-    try {
-      const m = decodeServerMessage(whole);
+    this.take(this.resultsReassembler, bytes, (m) => {
       if (m.t === 'hello') this.on.hello?.(m);
       else if (m.t === 'result') this.on.result?.(m);
       else if (m.t === 'stats') this.on.stats?.(m);
-      else this.invalid++;
-    } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
-      this.invalid++;
-    }
+      else throw new ProtocolError(`results channel: unexpected ${m.t}`);
+    });
   }
 
   /** A chunk from the unordered "maps" channel. */
   pushMapsChunk(bytes: Uint8Array): void {
-    this.bytesIn += bytes.length;
-    const whole = this.reassembler.push(bytes);
-    if (!whole) return;
-    try {
-      const m = decodeServerMessage(whole);
+    this.take(this.reassembler, bytes, (m) => {
       if (m.t !== 'maps') throw new ProtocolError(`maps channel: expected maps, got ${m.t}`);
       this.on.maps?.({ frameId: m.frameId, box: m.box, maps: decodeMaps(m.maps) });
+    });
+  }
+
+  /** One chunk in; a completed message decoded and handed on; a bad one counted. */
+  private take(reassembler: Reassembler, bytes: Uint8Array, handle: (m: ServerMessage) => void): void {
+    this.bytesIn += bytes.length;
+    const whole = reassembler.push(bytes);
+    if (!whole) return;
+    try {
+      handle(decodeServerMessage(whole));
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.invalid++;

@@ -7,10 +7,11 @@
 import { EventEmitter } from 'node:events';
 import { Vp8Packetizer } from 'werift/nonstandard';
 import WebSocket from 'ws';
-import { InvalidStateError, ProtocolError } from '../../shared/errors.js';
+import { InvalidStateError } from '../../shared/errors.js';
 import { Vp8Encoder, type I420Frame } from '../../shared/media/vp8Codec.js';
-import { DEFAULT_SESSION_OPTIONS, parseServerSignal, type ClientSignal, type SessionOptionsWire } from '../../shared/signaling.js';
+import type { SessionOptionsWire } from '../../shared/signaling.js';
 import { encodeMessage, type HelloMessage, type ResultMessage, type StatsMessage } from '../../shared/wire/schema.js';
+import { OfferExchange } from '../sdk/offerExchange.js';
 import { ResultStream, type DecodedMapsEvent } from '../sdk/resultStream.js';
 import type { ClientPeer, ClientPeerHandlers, PeerStack } from './clientPeer.js';
 import { NdcPeer } from './ndcPeer.js';
@@ -68,15 +69,13 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
       ws.once('error', (e) => reject(new InvalidStateError(`cannot reach the server at ${signalUrl}: ${e.message}`)));
     });
     const client = new NodeClient(ws);
-    const send = (m: ClientSignal) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
-    // candidates found while the offer is being made wait for it (the server takes the offer first)
-    let early: ClientSignal[] | null = [];
+    // the peer is made below, with handlers that need the exchange: it answers through client.peer
+    const exchange = new OfferExchange((text) => ws.readyState === WebSocket.OPEN && ws.send(text), {
+      setAnswer: (sdp) => client.peer!.setAnswer(sdp),
+      addCandidate: (c) => client.peer!.addCandidate(c),
+    });
     const handlers: ClientPeerHandlers = {
-      candidate: (candidate) => {
-        const m: ClientSignal = { type: 'candidate', candidate };
-        if (early) early.push(m);
-        else send(m);
-      },
+      candidate: (candidate) => exchange.localCandidate(candidate),
       results: (b) => client.stream.pushResults(b),
       mapsChunk: (b) => client.stream.pushMapsChunk(b),
       keyframeRequest: () => client.encoder?.requestKeyframe(),
@@ -86,30 +85,10 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
       const peer = (client.peer = (o.peer ?? 'node-datachannel') === 'werift' ? new WeriftPeer(o.loopbackOnly ?? false, handlers) : new NdcPeer(o.loopbackOnly ?? false, handlers));
       client.packetizer = new Vp8Packetizer({ payloadType: peer.payloadType, ssrc: peer.ssrc });
       client.encoder = await Vp8Encoder.create({ width: o.width, height: o.height, fps: o.fps, bitrate: o.bitrate ?? 1_500_000, keyframeInterval: o.fps * 4 });
-      const answered = new Promise<void>((resolve, reject) => {
-        ws.on('message', async (data) => {
-          try {
-            const m = parseServerSignal(data.toString());
-            if (m.type === 'answer') {
-              client.sessionId = m.sessionId;
-              await peer.setAnswer(m.sdp);
-              resolve();
-            } else if (m.type === 'candidate') {
-              await peer.addCandidate(m.candidate);
-            } else {
-              reject(new ProtocolError(`server: ${m.code}: ${m.message}`));
-            }
-          } catch (e) {
-            reject(e);
-          }
-        });
-      });
+      ws.on('message', (data) => void exchange.receive(data.toString()));
       ws.on('close', () => void client.close());
-      answered.catch(() => undefined); // awaited below; this keeps an early refusal from being unhandled meanwhile
-      send({ type: 'offer', sdp: await peer.createOffer(), options: { ...DEFAULT_SESSION_OPTIONS, ...o.session } });
-      for (const m of early) send(m);
-      early = null;
-      await answered;
+      exchange.offer(await peer.createOffer(), o.session);
+      client.sessionId = await exchange.answered;
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new InvalidStateError('the peer connection did not connect within 10 s')), 10_000);
         void peer.connected().then(() => {

@@ -4,10 +4,11 @@
  * blendshapes, mesh) and the decoded maps, each checked by shared/wire. Uses the platform's RTCPeerConnection and
  * WebSocket: current Chromium and Firefox.
  */
-import { InvalidStateError, ProtocolError } from '../../shared/errors.js';
-import { candidateFromWire, candidateToWire, DEFAULT_SESSION_OPTIONS, parseServerSignal, type ClientSignal, type SessionOptionsWire } from '../../shared/signaling.js';
+import { InvalidStateError } from '../../shared/errors.js';
+import { candidateFromWire, candidateToWire, type SessionOptionsWire } from '../../shared/signaling.js';
 import { encodeMessage, type HelloMessage, type ResultMessage, type StatsMessage } from '../../shared/wire/schema.js';
 import { Emitter } from './emitter.js';
+import { OfferExchange } from './offerExchange.js';
 import { ResultStream, type DecodedMapsEvent } from './resultStream.js';
 
 export interface ConnectOptions {
@@ -84,7 +85,7 @@ export class FaceClient extends Emitter<FaceClientEvents> {
     });
     const pc = new RTCPeerConnection({ iceServers: [], ...o.rtcConfig, bundlePolicy: 'max-bundle' });
     const client = new FaceClient(ws, pc);
-    const send = (m: ClientSignal) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
+    const send = (text: string) => ws.readyState === WebSocket.OPEN && ws.send(text);
     try {
       const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [o.stream] });
       const vp8 = RTCRtpSender.getCapabilities?.('video')?.codecs.filter((c) => /\/(VP8|rtx)$/i.test(c.mimeType));
@@ -96,40 +97,17 @@ export class FaceClient extends Emitter<FaceClientEvents> {
       results.onmessage = (e) => client.resultStream.pushResults(typeof e.data === 'string' ? new TextEncoder().encode(e.data) : new Uint8Array(e.data as ArrayBuffer));
       maps.onmessage = (e) => typeof e.data !== 'string' && client.resultStream.pushMapsChunk(new Uint8Array(e.data as ArrayBuffer));
       results.onclose = () => void client.close('the results channel closed');
-      let early: ClientSignal[] | null = [];
-      pc.onicecandidate = (e) => {
-        const candidate = candidateToWire(e.candidate ?? undefined);
-        if (!candidate) return;
-        const m: ClientSignal = { type: 'candidate', candidate };
-        if (early) early.push(m);
-        else send(m);
-      };
-      const answered = new Promise<void>((resolve, reject) => {
-        ws.onmessage = async (e) => {
-          try {
-            const m = parseServerSignal(String(e.data));
-            if (m.type === 'answer') {
-              client.sessionId = m.sessionId;
-              await pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
-              resolve();
-            } else if (m.type === 'candidate') {
-              await pc.addIceCandidate(candidateFromWire(m.candidate));
-            } else {
-              reject(new ProtocolError(`server: ${m.code}: ${m.message}`));
-            }
-          } catch (err) {
-            reject(err);
-          }
-        };
+      const exchange = new OfferExchange(send, {
+        setAnswer: (sdp) => pc.setRemoteDescription({ type: 'answer', sdp }),
+        addCandidate: (c) => pc.addIceCandidate(candidateFromWire(c)),
       });
+      pc.onicecandidate = (e) => exchange.localCandidate(candidateToWire(e.candidate ?? undefined));
+      ws.onmessage = (e) => void exchange.receive(String(e.data));
       ws.onclose = () => void client.close('the signaling socket closed');
-      answered.catch(() => undefined);
       await pc.setLocalDescription(await pc.createOffer());
-      send({ type: 'offer', sdp: pc.localDescription!.sdp, options: { ...DEFAULT_SESSION_OPTIONS, ...o.session } });
-      for (const m of early) send(m);
-      early = null;
+      exchange.offer(pc.localDescription!.sdp, o.session);
       const timeoutMs = o.timeoutMs ?? 10_000;
-      await withTimeout(answered, timeoutMs, 'the server did not answer');
+      client.sessionId = await withTimeout(exchange.answered, timeoutMs, 'the server did not answer');
       await withTimeout(new Promise<void>((resolve) => {
         if (results.readyState === 'open') resolve();
         results.addEventListener('open', () => resolve());

@@ -4,7 +4,7 @@
  * pattern, no face). Fresh profiles.
  */
 import { join } from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
@@ -58,4 +58,9 @@ export interface PageState {
   maps: { frameId: number; frameWidth: number; size: number; box: { centerX: number; centerY: number; side: number }; depth: number[]; mask: number[] }[];
   panel: Record<string, string>;
   hello: { model: { cropSize: number } } | null;
+}
+
+/** The page's window.faceLive, copied out of the browser. */
+export function readPageState(page: Page): Promise<PageState> {
+  return page.evaluate(() => (window as unknown as { faceLive: unknown }).faceLive) as Promise<PageState>;
 }

@@ -23,7 +23,7 @@ import { planSequence, SequenceRenderer } from '../server/synth/sequence.js';
 import { y4mFile } from '../shared/io/y4m.js';
 import { projectRoot } from '../shared/projectRoot.js';
 import { saveBenchResult } from './benchResult.js';
-import { launchChromium, type PageState } from './browsers.js';
+import { launchChromium, readPageState, type PageState } from './browsers.js';
 import { median, percentile, widescreenI420 } from './engineAccuracy.js';
 
 export async function benchLive(argv: string[]): Promise<void> {
@@ -128,7 +128,7 @@ async function browserRun(signalUrl: string, video: { width: number; height: num
       await page.setViewport({ width: 1280, height: 720 });
       await page.goto(signalUrl.replace(/^ws/, 'http').replace(/\/signal$/, '/?autostart=1&width=640&height=480&fps=30'));
       await new Promise((r) => setTimeout(r, 3000)); // connect and warm up
-      const read = () => page.evaluate(() => (window as unknown as { faceLive: unknown }).faceLive) as Promise<PageState>;
+      const read = () => readPageState(page);
       const seen = new Map<number, PageState['results'][number]>();
       let s = await read();
       const before = new Set(s.results.map((r) => r.frameId)); // from the warm-up

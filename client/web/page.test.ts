@@ -9,7 +9,7 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, launchFirefox, type PageState } from '../../bench/browsers.js';
+import { launchChromium, launchFirefox, readPageState } from '../../bench/browsers.js';
 import { median, widescreenI420 } from '../../bench/engineAccuracy.js';
 import { y4mFile } from '../../shared/io/y4m.js';
 import { PartId } from '../../shared/parts.js';
@@ -52,7 +52,7 @@ t.test('the page streams a fake camera and draws results that match the generato
   const consoleErrors: string[] = [];
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   await page.goto(`${server.url}/?autostart=1&width=640&height=480&fps=30&mesh=1&fov=${cam.fovDeg.toFixed(3)}`);
-  const read = () => page.evaluate(() => (window as unknown as { faceLive: unknown }).faceLive) as Promise<PageState>;
+  const read = () => readPageState(page);
   let s = await read();
   const end = Date.now() + 90_000;
   while (Date.now() < end) {
@@ -120,7 +120,7 @@ t.test('the page works in Firefox too: it connects, streams its fake camera and 
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(`${server.url}/?autostart=1`);
-  const read = () => page.evaluate(() => (window as unknown as { faceLive: unknown }).faceLive) as Promise<PageState>;
+  const read = () => readPageState(page);
   let s = await read();
   const end = Date.now() + 60_000;
   while (Date.now() < end && s.state !== 'error' && s.results.length < 30) {

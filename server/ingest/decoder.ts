@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { InvalidStateError, ProtocolError } from '../../shared/errors.js';
 import type { I420Frame } from '../../shared/media/vp8Codec.js';
+import { PendingReplies } from '../pendingReplies.js';
 import { stopWorker } from '../stopWorker.js';
 
 export type DecodeRequest = { kind: 'decode'; id: number; data: Uint8Array } | { kind: 'close' };
@@ -16,14 +17,8 @@ export type DecodeReply =
   | { kind: 'none'; id: number }
   | { kind: 'error'; id: number; message: string };
 
-interface Pending {
-  resolve(f: I420Frame | null): void;
-  reject(e: Error): void;
-}
-
 export class Decoder {
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly pending = new PendingReplies<I420Frame | null>();
   private closed = false;
 
   private constructor(private readonly worker: Worker) {
@@ -47,9 +42,7 @@ export class Decoder {
   /** The bytes are copied (the caller keeps its buffer). */
   decode(data: Uint8Array): Promise<I420Frame | null> {
     if (this.closed) return Promise.reject(new InvalidStateError('Decoder is closed'));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+    return this.pending.request({}, (id) => {
       const copy = data.slice();
       this.worker.postMessage({ kind: 'decode', id, data: copy } satisfies DecodeRequest, [copy.buffer]);
     });
@@ -58,16 +51,14 @@ export class Decoder {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.pending.values()) p.reject(new InvalidStateError('Decoder closed'));
-    this.pending.clear();
+    this.pending.rejectAll(new InvalidStateError('Decoder closed'));
     await stopWorker(this.worker, { kind: 'close' } satisfies DecodeRequest);
   }
 
   private onReply(m: DecodeReply): void {
     if (m.kind === 'ready' || m.kind === 'failed') return;
-    const p = this.pending.get(m.id);
+    const p = this.pending.take(m.id);
     if (!p) return;
-    this.pending.delete(m.id);
     if (m.kind === 'error') p.reject(new ProtocolError(`VP8 frame does not decode: ${m.message}`));
     else p.resolve(m.kind === 'none' ? null : { width: m.width, height: m.height, data: m.data });
   }
@@ -75,7 +66,6 @@ export class Decoder {
   private fail(e: Error): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.pending.values()) p.reject(new InvalidStateError(`decode worker died: ${e.message}`));
-    this.pending.clear();
+    this.pending.rejectAll(new InvalidStateError(`decode worker died: ${e.message}`));
   }
 }

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { AssetError, InputError, InvalidStateError, ModelContractError } from '../../../shared/errors.js';
 import type { ModelContract } from '../../../shared/model/modelContract.js';
+import { PendingReplies } from '../../pendingReplies.js';
 import { stopWorker } from '../../stopWorker.js';
 import type { StepOutputs, StreamState } from './faceModel.js';
 
@@ -27,8 +28,7 @@ const ERRORS: Record<string, new (m: string) => Error> = { InputError, ModelCont
 const rebuild = (name: string, message: string): Error => new (ERRORS[name] ?? Error)(message);
 
 export class InferenceClient extends EventEmitter<InferenceClientEvents> {
-  private readonly pending = new Map<number, { resolve: (o: StepOutputs) => void; reject: (e: Error) => void; state: StreamState }>();
-  private nextId = 1;
+  private readonly pending = new PendingReplies<StepOutputs, { state: StreamState }>();
   private closed = false;
 
   private constructor(
@@ -67,9 +67,7 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
   /** One step; `state` is updated when the step resolves. The image buffer is transferred (do not reuse it). */
   run(image: Float32Array, focalPx: number, state: StreamState): Promise<StepOutputs> {
     if (this.closed) return Promise.reject(new InvalidStateError('InferenceClient is closed'));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, state });
+    return this.pending.request({ state }, (id) => {
       // the state's buffers move to the worker (no 1.8 MB copy per step) and the result brings new ones back;
       // until then the state is detached and must not be touched (process() runs one step at a time)
       const req: WorkerRequest = { kind: 'step', id, image, focalPx, cache: state.cache, cacheValid: state.cacheValid };
@@ -81,16 +79,14 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.pending.values()) p.reject(new InvalidStateError('InferenceClient closed'));
-    this.pending.clear();
+    this.pending.rejectAll(new InvalidStateError('InferenceClient closed'));
     await stopWorker(this.worker, { kind: 'close' } satisfies WorkerRequest);
   }
 
   private onReply(m: WorkerReply): void {
     if (m.kind !== 'result' && m.kind !== 'error') return;
-    const p = this.pending.get(m.id);
+    const p = this.pending.take(m.id);
     if (!p) return;
-    this.pending.delete(m.id);
     if (m.kind === 'error') {
       // the state's buffers were handed over: give it a fresh (empty) window
       const fresh = this.createState();
@@ -106,8 +102,7 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
   private fail(e: Error): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.pending.values()) p.reject(new InvalidStateError(`inference worker died: ${e.message}`));
-    this.pending.clear();
+    this.pending.rejectAll(new InvalidStateError(`inference worker died: ${e.message}`));
     this.emit('died', e);
   }
 }

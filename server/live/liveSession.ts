@@ -43,7 +43,7 @@ export interface LiveSessionEvents {
   close: [];
 }
 
-/** Above this many buffered bytes a channel's new message is dropped (maps: a frame is ~15 KB). */
+/** Above this many buffered bytes a channel's new message is dropped (maps: a 128² frame is ~6 KB). */
 const MAPS_BUFFER_LIMIT = 256 * 1024;
 const RESULTS_BUFFER_LIMIT = 512 * 1024;
 const CHUNK_BYTES = 16384;
@@ -191,7 +191,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
     const withMesh = this.options.meshEvery > 0 && ++this.processedSinceMesh >= this.options.meshEvery;
     if (withMaps) this.processedSinceMaps = 0;
     if (withMesh) this.processedSinceMesh = 0;
-    // maps that the channel has no room for are not even coded (deflate is milliseconds per frame)
+    // maps that the channel has no room for are not even coded (coding is ~2 ms per 128² frame)
     if (withMaps && !hasRoom(this.maps, MAPS_BUFFER_LIMIT)) {
       this.stats.mapsDropped++;
       withMaps = false;

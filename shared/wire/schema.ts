@@ -53,7 +53,7 @@ export type ResultMessage =
       readonly frameHeight: number;
       /** pinhole intrinsics the server assumed for the frame, pixels: [fx, fy, cx, cy] (back-projects the maps) */
       readonly intrinsics: Float32Array;
-      /** [68*3] frame x, y, visible (1/0) */
+      /** [68*3] frame x, y, visible (1/0); x and y are NaN where not found. Positions travel in 1/16 px. */
       readonly landmarks: Float32Array;
       /** ids of the tracked points, and [n*3] frame x, y, visibility (0 occluded, 1 low confidence, 2 visible) */
       readonly pointIds: Uint32Array;
@@ -100,7 +100,32 @@ export interface OptionsMessage {
 export type ClientMessage = OptionsMessage;
 
 export function encodeMessage(m: ServerMessage | ClientMessage): Uint8Array {
+  if (m.t === 'result' && m.face) return packr.pack({ ...m, landmarks: packPositions(m.landmarks), points: packPositions(m.points) });
   return packr.pack(m);
+}
+
+/**
+ * Landmarks and tracked points travel as int16 triples: x and y in 1/16 px (error ≤ 1/32 px, far below the model's
+ * pixel-level error; ±2047 px covers the 1920x1080 frame limit) and the visibility flag as is, half the bytes of
+ * float32. A missing position (NaN) is the one value int16 has beyond ±32767.
+ */
+const POSITION_SCALE = 16;
+const NO_POSITION = -32768;
+
+function packPositions(a: Float32Array): Int16Array {
+  const out = new Int16Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (i % 3 === 2) out[i] = v;
+    else out[i] = Number.isNaN(v) ? NO_POSITION : Math.max(-32767, Math.min(32767, Math.round(v * POSITION_SCALE)));
+  }
+  return out;
+}
+
+function unpackPositions(a: Int16Array): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = i % 3 === 2 ? a[i] : a[i] === NO_POSITION ? NaN : a[i] / POSITION_SCALE;
+  return out;
 }
 
 function unpack(bytes: Uint8Array, side: string): Record<string, unknown> {
@@ -127,12 +152,12 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
     case 'result': {
       const base = { t: 'result' as const, frameId: f.int('frameId', 0, 2 ** 53), captureTimeMs: f.numOrNull('captureTimeMs') };
       if (f.bool('face') === false) return { ...base, face: false, reason: f.str('reason') };
-      const points = f.typed('points', Float32Array);
+      const points = unpackPositions(f.typed('points', Int16Array));
       const pointIds = f.typed('pointIds', Uint32Array);
       if (points.length !== pointIds.length * 3) throw new ProtocolError(`result.points: expected ${pointIds.length * 3} values for ${pointIds.length} ids, got ${points.length}`);
       return {
         ...base, face: true, box: f.box('box'), frameWidth: f.int('frameWidth', 1, 8192), frameHeight: f.int('frameHeight', 1, 8192), intrinsics: f.typed('intrinsics', Float32Array, 4),
-        landmarks: f.typed('landmarks', Float32Array, 68 * 3), pointIds, points,
+        landmarks: unpackPositions(f.typed('landmarks', Int16Array, 68 * 3)), pointIds, points,
         pose: m.pose === null ? null : (() => { const g = f.sub('pose'); return { rotation: g.typed('rotation', Float32Array, 9), translationM: g.typed('translationM', Float32Array, 3) }; })(),
         blendshapes: m.blendshapes === null ? null : f.typed('blendshapes', Float32Array),
         mesh: m.mesh === null ? null : f.typed('mesh', Float32Array),

@@ -7,9 +7,11 @@
  * Reported: results per second per stream, latency p50/p95, downlink bytes per result and Mbit/s, frames the
  * server dropped (newest wins), and the server's time per stage (median over the results).
  *
- *   npm run bench -- live [--streams 1,4] [--frames 150] [--maps-every 1] [--peer node-datachannel|werift] [--threads N]
+ *   npm run bench -- live [--streams 1,4] [--frames 150] [--maps-every 1] [--maps-stride 2] [--replay] [--peer node-datachannel|werift] [--threads N]
  *   npm run bench -- live --browser [--seconds 20]
  * Clients and server share the machine: on 2 cores the clients' VP8 encoding (or Chromium) costs the server time.
+ * --replay takes the encoder out: the video is VP8-coded once before timing and each client replays it (from its
+ * keyframe again when the server asks for one), which is what the server sees when its clients are elsewhere.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,20 +19,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PeerStack } from '../client/node/clientPeer.js';
 import { NodeClient } from '../client/node/nodeClient.js';
+import { Vp8Encoder } from '../shared/media/vp8Codec.js';
 import { intFlag, parseFlags } from '../server/cli/args.js';
 import { loadHeadAssets } from '../server/synth/headAssets.js';
 import { planSequence, SequenceRenderer } from '../server/synth/sequence.js';
 import { y4mFile } from '../shared/io/y4m.js';
+import { DEFAULT_SESSION_OPTIONS } from '../shared/signaling.js';
 import { projectRoot } from '../shared/projectRoot.js';
 import { saveBenchResult } from './benchResult.js';
 import { launchChromium, readPageState, type PageState } from './browsers.js';
 import { median, percentile, widescreenI420 } from './engineAccuracy.js';
 
 export async function benchLive(argv: string[]): Promise<void> {
-  const v = parseFlags('bench live', argv, { streams: { type: 'string' }, frames: { type: 'string' }, 'maps-every': { type: 'string' }, peer: { type: 'string' }, browser: { type: 'boolean' }, seconds: { type: 'string' }, threads: { type: 'string' } });
+  const v = parseFlags('bench live', argv, { streams: { type: 'string' }, frames: { type: 'string' }, 'maps-every': { type: 'string' }, 'maps-stride': { type: 'string' }, peer: { type: 'string' }, browser: { type: 'boolean' }, replay: { type: 'boolean' }, seconds: { type: 'string' }, threads: { type: 'string' } });
   const streamCounts = String(v.streams ?? '1,4').split(',').map(Number);
   const frames = intFlag('bench live', v, 'frames', 150, 10, 10000);
   const mapsEvery = intFlag('bench live', v, 'maps-every', 1, 0, 100);
+  const mapsStride = intFlag('bench live', v, 'maps-stride', DEFAULT_SESSION_OPTIONS.mapsStride, 1, 4);
   const peer = String(v.peer ?? 'node-datachannel') as PeerStack;
   const assets = loadHeadAssets();
   const plan = planSequence({ seed: 77, split: 'test', index: 1, frames: Math.min(frames, 90), size: 480, fps: 30 });
@@ -44,13 +49,14 @@ export async function benchLive(argv: string[]): Promise<void> {
       const seconds = intFlag('bench live', v, 'seconds', 20, 5, 600);
       report.browser = await browserRun(url, video, seconds);
     } else {
-      for (const n of streamCounts) report[`streams${n}`] = await nodeRun(url, video, n, frames, mapsEvery, peer);
+      const replay = v.replay ? await encodeOnce(video) : null;
+      for (const n of streamCounts) report[`streams${n}`] = await nodeRun(url, video, replay, n, frames, { mapsEvery, mapsStride }, peer);
     }
   } finally {
     server.kill('SIGINT');
   }
-  const name = v.browser ? 'live-browser' : mapsEvery === 1 ? 'live' : `live-maps-every-${mapsEvery}`;
-  console.log(`saved ${saveBenchResult(name, { streams: streamCounts, frames, mapsEvery, peer, browser: v.browser === true, threads }, report)}`);
+  const name = v.browser ? 'live-browser' : ['live', v.replay ? 'replay' : '', mapsEvery !== 1 ? `maps-every-${mapsEvery}` : '', mapsStride !== DEFAULT_SESSION_OPTIONS.mapsStride ? `maps-stride-${mapsStride}` : ''].filter(Boolean).join('-');
+  console.log(`saved ${saveBenchResult(name, { streams: streamCounts, frames, mapsEvery, mapsStride, peer, replay: v.replay === true, browser: v.browser === true, threads }, report)}`);
 }
 
 /** `threads` null: serve's default */
@@ -72,13 +78,32 @@ function stageMedians(timings: Record<string, number>[]): Record<string, number>
   return Object.fromEntries(keys.map((k) => [k, Math.round(median(timings.map((t) => t[k]).filter((x) => x !== undefined)) * 10) / 10]));
 }
 
-async function nodeRun(url: string, video: { width: number; height: number; data: Uint8Array }[], n: number, frames: number, mapsEvery: number, peer: PeerStack) {
-  const clients = await Promise.all(Array.from({ length: n }, () => NodeClient.connect(url, { width: 640, height: 480, fps: 30, loopbackOnly: true, peer, session: { mapsEvery } })));
+/** The bench video VP8-coded once, keyframe first and no other (replayed from the start on a keyframe request). */
+async function encodeOnce(video: { width: number; height: number; data: Uint8Array }[]): Promise<Uint8Array[]> {
+  const encoder = await Vp8Encoder.create({ width: 640, height: 480, fps: 30, bitrate: 1_500_000, keyframeInterval: 100_000 });
+  try {
+    const out: Uint8Array[] = [];
+    for (const f of video) {
+      const packets = await encoder.encode(f);
+      if (packets.length !== 1) throw new Error(`the encoder gave ${packets.length} packets for one frame`);
+      out.push(packets[0].data);
+    }
+    return out;
+  } finally {
+    await encoder.close();
+  }
+}
+
+async function nodeRun(url: string, video: { width: number; height: number; data: Uint8Array }[], replay: Uint8Array[] | null, n: number, frames: number, session: { mapsEvery: number; mapsStride: number }, peer: PeerStack) {
+  const clients = await Promise.all(Array.from({ length: n }, () => NodeClient.connect(url, { width: 640, height: 480, fps: 30, loopbackOnly: true, peer, session })));
   const latency: number[] = [], timings: Record<string, number>[] = [];
   const perStream = clients.map(() => ({ results: 0, faces: 0 }));
   let dropped = 0;
   const sentAt = clients.map(() => new Map<number, number>());
+  // a replay restarts at its keyframe when the server asks for one
+  const replayAt = clients.map(() => 0);
   clients.forEach((c, i) => {
+    c.on('keyframeRequest', () => (replayAt[i] = 0));
     c.on('result', (r) => {
       perStream[i].results++;
       if (r.face) {
@@ -95,7 +120,10 @@ async function nodeRun(url: string, video: { width: number; height: number; data
   for (let f = 0; f < frames; f++) {
     await Promise.all(clients.map((c, i) => {
       sentAt[i].set(f * 3000, performance.now());
-      return c.sendFrame(video[f % video.length], f * 3000);
+      if (!replay) return c.sendFrame(video[f % video.length], f * 3000);
+      c.sendEncoded(replay[replayAt[i]], f * 3000);
+      replayAt[i] = (replayAt[i] + 1) % replay.length;
+      return undefined;
     }));
     await new Promise((r) => setTimeout(r, Math.max(0, start + ((f + 1) * 1000) / 30 - performance.now())));
   }
@@ -105,7 +133,7 @@ async function nodeRun(url: string, video: { width: number; height: number; data
   const bytes = clients.reduce((a, c, i) => a + c.stream.bytesIn - bytesBefore[i], 0);
   await Promise.all(clients.map((c) => c.close()));
   const row = {
-    streams: n, peer, framesSentPerStream: frames, sendFps: 30,
+    streams: n, peer, replay: replay !== null, framesSentPerStream: frames, sendFps: 30,
     resultsPerSecondPerStream: Math.round((results / n / seconds) * 10) / 10,
     latencyMs: { p50: Math.round(percentile(latency, 50)), p95: Math.round(percentile(latency, 95)) },
     bytesPerResult: Math.round(bytes / Math.max(1, results)),

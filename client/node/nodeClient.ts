@@ -34,6 +34,8 @@ export interface NodeClientEvents {
   result: [ResultMessage];
   maps: [DecodedMapsEvent];
   stats: [StatsMessage];
+  /** the server asked for a keyframe; sendFrame() honours it itself, a replay through sendEncoded() must */
+  keyframeRequest: [];
   close: [];
 }
 
@@ -78,7 +80,10 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
       candidate: (candidate) => exchange.localCandidate(candidate),
       results: (b) => client.stream.pushResults(b),
       mapsChunk: (b) => client.stream.pushMapsChunk(b),
-      keyframeRequest: () => client.encoder?.requestKeyframe(),
+      keyframeRequest: () => {
+        client.encoder?.requestKeyframe();
+        client.emit('keyframeRequest');
+      },
       closed: () => void client.close(),
     };
     try {
@@ -106,14 +111,26 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
 
   /** Encodes and sends one frame; `rtpTimestamp` (90 kHz) comes back as the result's frameId. */
   async sendFrame(frame: I420Frame, rtpTimestamp: number): Promise<void> {
-    if (this.closed || !this.encoder || !this.peer || !this.packetizer) throw new InvalidStateError('NodeClient is closed');
-    for (const p of await this.encoder.encode(frame)) {
-      for (const rtp of this.packetizer.packetize(Buffer.from(p.data), rtpTimestamp >>> 0)) {
-        this.bytesSent += rtp.payload.length;
-        this.peer.sendRtp(rtp.serialize(), rtpTimestamp >>> 0);
-      }
-    }
+    if (this.closed || !this.encoder) throw new InvalidStateError('NodeClient is closed');
+    for (const p of await this.encoder.encode(frame)) this.sendPayload(p.data, rtpTimestamp);
     this.framesSent++;
+  }
+
+  /**
+   * Sends one frame that was VP8-coded beforehand (a replay, e.g. the live bench's, which keeps the encoder's cost
+   * off a machine that also runs the server). The caller answers 'keyframeRequest' by sending a keyframe next.
+   */
+  sendEncoded(vp8Frame: Uint8Array, rtpTimestamp: number): void {
+    this.sendPayload(vp8Frame, rtpTimestamp);
+    this.framesSent++;
+  }
+
+  private sendPayload(vp8Frame: Uint8Array, rtpTimestamp: number): void {
+    if (this.closed || !this.peer || !this.packetizer) throw new InvalidStateError('NodeClient is closed');
+    for (const rtp of this.packetizer.packetize(Buffer.from(vp8Frame), rtpTimestamp >>> 0)) {
+      this.bytesSent += rtp.payload.length;
+      this.peer.sendRtp(rtp.serialize(), rtpTimestamp >>> 0);
+    }
   }
 
   /** Changes what the server sends for the rest of the session. */

@@ -163,16 +163,18 @@ export class BlendshapeFitter {
         // linear model around w: residual(w') ≈ r - J (w' - w), so the target for J w' is r + J w
         let tu = ru, tv = rv;
         for (let a = 0; a < count; a++) (tu += du[touched[a]] * w[touched[a]]), (tv += dv[touched[a]] * w[touched[a]]);
+        // G is symmetric: accumulate the pairs with ea ≤ eb once, mirror after the loop
         for (let a = 0; a < count; a++) {
-          const ea = touched[a];
-          h[ea] += wi * (du[ea] * tu + dv[ea] * tv);
+          const ea = touched[a], ua = wi * du[ea], va = wi * dv[ea];
+          h[ea] += ua * tu + va * tv;
           for (let b = 0; b < count; b++) {
             const eb = touched[b];
-            G[ea * E + eb] += wi * (du[ea] * du[eb] + dv[ea] * dv[eb]);
+            if (eb >= ea) G[ea * E + eb] += ua * du[eb] + va * dv[eb];
           }
         }
       }
       if (residuals.length < 10) return w;
+      for (let a = 0; a < E; a++) for (let b = a + 1; b < E; b++) G[b * E + a] = G[a * E + b];
       for (let a = 0; a < E; a++) G[a * E + a] += ridge;
       w = boundedLeastSquares(G, h, E, w);
       // Tukey weights for the next pass from this pass's residuals
@@ -255,14 +257,24 @@ export class BlendshapeFitter {
 /** min ½ wᵀGw − hᵀw over w in [0, 1]^E: projected coordinate descent from `w0`. */
 function boundedLeastSquares(G: Float64Array, h: Float64Array, E: number, w0: Float32Array): Float32Array {
   const w = Float32Array.from(w0, (x) => Math.min(1, Math.max(0, x)));
+  // g = h − G w, kept up to date as weights move: a weight that stays at its bound (most of them, most frames)
+  // costs one comparison per sweep instead of a row of G
+  const g = Float64Array.from(h);
+  for (let b = 0; b < E; b++) {
+    if (w[b] === 0) continue;
+    for (let a = 0; a < E; a++) g[a] -= G[a * E + b] * w[b];
+  }
   for (let sweep = 0; sweep < 100; sweep++) {
     let change = 0;
     for (let a = 0; a < E; a++) {
-      let s = h[a];
-      for (let b = 0; b < E; b++) if (b !== a) s -= G[a * E + b] * w[b];
-      const next = Math.min(1, Math.max(0, s / G[a * E + a]));
-      change = Math.max(change, Math.abs(next - w[a]));
+      const diag = G[a * E + a], old = w[a];
+      const next = Math.min(1, Math.max(0, (g[a] + diag * old) / diag));
+      if (next === old) continue;
+      const step = Math.fround(next) - old;
       w[a] = next;
+      // G is symmetric: its column a is its row a
+      for (let b = 0; b < E; b++) g[b] -= G[a * E + b] * step;
+      change = Math.max(change, Math.abs(step));
     }
     if (change < 1e-5) break;
   }

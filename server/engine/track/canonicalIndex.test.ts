@@ -28,6 +28,30 @@ t.test('CanonicalIndex.nearest() finds the same pixel distance as a brute-force 
   t.equal(index.nearest(0, 0, 0.1, 1e-9), null, 'nothing within a nanometre of an arbitrary point');
 });
 
+t.test('CanonicalIndex.nearest() within a distance: the brute-force answer, or null when it is farther', async (t) => {
+  const { chw, valid } = groundTruthMap(25);
+  const index = CanonicalIndex.build(chw, 128, valid);
+  const n = 128 * 128, rng = new Rng('nn-bounded');
+  let mismatches = 0, found = 0, missed = 0;
+  for (const maxDist of [0.003, 0.006, 0.01, 0.02]) {
+    for (let q = 0; q < 200; q++) {
+      const c = [rng.uniform(-0.09, 0.09), rng.uniform(-0.1, 0.1), rng.uniform(0.0, 0.13)];
+      let bd = Infinity;
+      for (let i = 0; i < n; i++) if (valid[i]) bd = Math.min(bd, (chw[i] - c[0]) ** 2 + (chw[n + i] - c[1]) ** 2 + (chw[2 * n + i] - c[2]) ** 2);
+      const hit = index.nearest(c[0], c[1], c[2], maxDist);
+      if (Math.sqrt(bd) > maxDist) {
+        missed++;
+        if (hit !== null) mismatches++;
+      } else {
+        found++;
+        if (!hit || Math.abs(hit.distM - Math.sqrt(bd)) > 1e-7) mismatches++;
+      }
+    }
+  }
+  t.equal(mismatches, 0, `${found} found and ${missed} out of reach, as brute force says`);
+  t.ok(found > 50 && missed > 50, 'both cases exercised');
+});
+
 t.test('CanonicalIndex.locate() puts the 68 landmarks within half a pixel on a ground-truth map', async (t) => {
   const assets = loadHeadAssets();
   const { chw, valid, frame } = groundTruthMap(0);

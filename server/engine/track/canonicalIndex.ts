@@ -67,14 +67,13 @@ export class CanonicalIndex {
     const n = this.size * this.size;
     const ix = cellOf(cx, cellM), iy = cellOf(cy, cellM), iz = cellOf(cz, cellM);
     let best = -1, bestD2 = Infinity;
-    const maxShell = Number.isFinite(maxDistM) ? Math.ceil(maxDistM / cellM) + 1 : 64;
-    for (let r = 0; r <= maxShell; r++) {
+    for (let r = 0; r <= MAX_SHELL; r++) {
       // every pixel in shell r is at least (r - 1) cells away from the target
       const reach = Math.max(0, r - 1) * cellM;
-      if (best >= 0 && reach * reach > bestD2) break;
-      for (let dx = -r; dx <= r; dx++) for (let dy = -r; dy <= r; dy++) for (let dz = -r; dz <= r; dz++) {
-        if (Math.max(Math.abs(dx), Math.abs(dy), Math.abs(dz)) !== r) continue;
-        const b = hashCell(ix + dx, iy + dy, iz + dz);
+      if (reach > maxDistM || (best >= 0 && reach * reach > bestD2)) break;
+      const shell = shellOffsets(r);
+      for (let c = 0; c < shell.length; c += 3) {
+        const b = hashCell(ix + shell[c], iy + shell[c + 1], iz + shell[c + 2]);
         for (let k = start[b]; k < start[b + 1]; k++) {
           const i = order[k];
           const ex = C[i] - cx, ey = C[n + i] - cy, ez = C[2 * n + i] - cz;
@@ -121,6 +120,23 @@ export class CanonicalIndex {
     }
     return { x: x + ox, y: y + oy, distM: hit.distM, pixel: hit.pixel };
   }
+}
+
+/** an unbounded query gives up this many cells out (25 cm at the default cell: the whole canonical space) */
+const MAX_SHELL = 64;
+const shells: Int8Array[] = [];
+
+/** The cells at Chebyshev distance r from the origin, as (dx, dy, dz) triples; computed once per r. */
+function shellOffsets(r: number): Int8Array {
+  let shell = shells[r];
+  if (!shell) {
+    const out: number[] = [];
+    for (let dx = -r; dx <= r; dx++) for (let dy = -r; dy <= r; dy++) for (let dz = -r; dz <= r; dz++) {
+      if (Math.max(Math.abs(dx), Math.abs(dy), Math.abs(dz)) === r) out.push(dx, dy, dz);
+    }
+    shell = shells[r] = Int8Array.from(out);
+  }
+  return shell;
 }
 
 function cellOf(v: number, cellM: number): number {

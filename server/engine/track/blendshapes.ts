@@ -226,26 +226,36 @@ export class BlendshapeFitter {
   fitIdentity(frames: { observed: ArrayLike<number>; seen: Uint8Array; expression: ArrayLike<number> }[], lambda = 2e-5): Float32Array {
     const I = this.identityCount;
     const G = new Float64Array(I * I), h = new Float64Array(I);
+    // the identity rows are the same in every frame: G only needs how many frames saw each coordinate, so it is
+    // built once (not once per frame: this fit runs on the live server's main thread)
+    const seenCount = new Float64Array(this.template.length);
     for (const f of frames) {
       // residual after the template and the frame's expression
       const target = new Float64Array(this.template.length);
-      for (let r = 0; r < target.length; r++) {
-        target[r] = f.observed[r] - this.template[r] - this.expressionAt(r, f.expression);
+      for (let i = 0; i < f.seen.length; i++) {
+        if (!f.seen[i]) continue;
+        for (let r = i * 3; r < i * 3 + 3; r++) {
+          target[r] = f.observed[r] - this.template[r] - this.expressionAt(r, f.expression);
+          seenCount[r]++;
+        }
       }
-      const rows: number[] = [];
-      for (let i = 0; i < f.seen.length; i++) if (f.seen[i]) rows.push(i * 3, i * 3 + 1, i * 3 + 2);
       for (let a = 0; a < I; a++) {
         const da = this.ident[a];
         let s = 0;
-        for (const r of rows) s += da[r] * target[r];
+        for (let r = 0; r < target.length; r++) s += da[r] * target[r];
         h[a] += s;
-        for (let b = a; b < I; b++) {
-          const db = this.ident[b];
-          let g = 0;
-          for (const r of rows) g += da[r] * db[r];
-          G[a * I + b] += g;
-          if (b !== a) G[b * I + a] += g;
-        }
+      }
+    }
+    // the seen rows of every mode, scaled by √(frames that saw them), side by side: G is their dot products
+    const rows = Int32Array.from(seenCount.keys()).filter((r) => seenCount[r] > 0), m = rows.length;
+    const D = new Float64Array(I * m);
+    for (let a = 0; a < I; a++) for (let k = 0; k < m; k++) D[a * m + k] = Math.sqrt(seenCount[rows[k]]) * this.ident[a][rows[k]];
+    for (let a = 0; a < I; a++) {
+      for (let b = a; b < I; b++) {
+        let g = 0;
+        for (let k = 0, pa = a * m, pb = b * m; k < m; k++) g += D[pa + k] * D[pb + k];
+        G[a * I + b] = g;
+        G[b * I + a] = g;
       }
     }
     for (let a = 0; a < I; a++) G[a * I + a] += lambda;

@@ -4,8 +4,9 @@ import { benchLive } from './live.js';
 import { benchModel } from './model.js';
 import { benchReal } from './realImages.js';
 import { benchSynth } from './synth.js';
+import { benchWire } from './wire.js';
 
-const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { synth: benchSynth, model: benchModel, real: benchReal, engine: benchEngine, live: benchLive };
+const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { synth: benchSynth, model: benchModel, real: benchReal, engine: benchEngine, live: benchLive, wire: benchWire };
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name ? BENCHES[name] : undefined;

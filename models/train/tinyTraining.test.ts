@@ -16,7 +16,7 @@ const said = (r: { code: number | null; out: string }, label: string) => (r.code
 
 function run(cmd: string, args: string[]) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
-  return { code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, error: r.error };
+  return { code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, stdout: r.stdout ?? '', error: r.error };
 }
 
 const torchCheck = run(PYTHON, ['-c', 'import torch, onnx, PIL']);
@@ -28,7 +28,7 @@ t.test('FaceStreamNet streaming with the cache equals one joint pass (models/tra
   if (torchMissing) return void t.fail(torchMissing);
   const r = run(PYTHON, ['models/train/tests/check_streaming.py']);
   t.equal(r.code, 0, said(r, 'check_streaming.py exits 0'));
-  const result = JSON.parse(r.out.trim().split('\n').pop()!);
+  const result = JSON.parse(r.stdout.trim().split('\n').pop()!);
   for (const row of result.rows) t.ok(row.max_abs_diff < 2e-4, `${row.config}, ${row.frames} frames, cut ${row.cut_at}: max |diff| ${row.max_abs_diff}`);
 });
 
@@ -66,4 +66,21 @@ t.test('tiny model: synth → train → resume → export → onnxruntime-node m
   const errors = await parityErrors(model, fixtures);
   for (const [k, v] of Object.entries(errors)) t.ok(v < 1e-3, `${k}: max |onnx - torch| = ${v.toExponential(2)}`);
   await model.close();
+
+  // training goes on from the ONNX file alone (checkpoints are not kept): the weights come back exactly, and a
+  // phase started from them trains, exports and still matches onnxruntime (its BatchNorms stay frozen)
+  const check = run(PYTHON, ['models/train/tests/check_onnx_import.py', onnx]);
+  t.equal(check.code, 0, said(check, 'check_onnx_import.py exits 0'));
+  if (check.code === 0) t.equal(JSON.parse(check.stdout.trim().split('\n').pop()!).max_abs_diff, 0, 'imported weights export to the same tensors');
+  const fromOnnx = join(dir, 'run-from-onnx');
+  const phase = run(PYTHON, ['models/train/train.py', '--init', onnx, '--data', join(dir, 'train'), '--config', 'tiny', '--out', fromOnnx, '--steps', '20', '--checkpoint-every', '20', '--lr', '1e-3']);
+  t.equal(phase.code, 0, said(phase, 'train.py --init tiny.onnx trains 20 steps'));
+  t.match(phase.out, /initialized from .*tiny\.onnx/, 'from the ONNX file');
+  const onnx2 = join(dir, 'tiny2.onnx'), fixtures2 = join(dir, 'tiny2-parity');
+  const exp2 = run(PYTHON, ['models/train/export_onnx.py', '--checkpoint', join(fromOnnx, 'checkpoint.pt'), '--out', onnx2, '--fixtures', fixtures2, '--frames', join(dir, 'val', 'seq_0000')]);
+  t.equal(exp2.code, 0, said(exp2, 'and exports'));
+  const model2 = await FaceModel.load(onnx2, { threads: 1 });
+  const errors2 = await parityErrors(model2, fixtures2);
+  for (const [k, v] of Object.entries(errors2)) t.ok(v < 1e-3, `continued: ${k}: max |onnx - torch| = ${v.toExponential(2)}`);
+  await model2.close();
 });

@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from facelive_model.data import ClipSampler, SynthSequences, augment, to_tensors  # noqa: E402
 from facelive_model.losses import losses  # noqa: E402
 from facelive_model.model import CONFIGS, FaceStreamNet, ModelConfig  # noqa: E402
+from facelive_model.onnx_import import freeze_batchnorm, load_onnx_weights  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -32,7 +33,8 @@ def parse_args(argv=None):
     p.add_argument('--steps', type=int, default=100000, help='stop after this many steps')
     p.add_argument('--minutes', type=float, default=0, help='stop after this much wall time (0: no limit)')
     p.add_argument('--lr', type=float, default=2e-3)
-    p.add_argument('--init', help='start from this checkpoint\'s weights with a fresh schedule (a fine-tuning phase)')
+    p.add_argument('--init', help='start from this checkpoint\'s (or exported .onnx file\'s) weights with a fresh '
+                                  'schedule (a fine-tuning phase)')
     p.add_argument('--face-free', type=float, default=0.08, help='share of clips with no face in them')
     p.add_argument('--static', type=float, default=0.0,
                    help='share of clips that hold one frame still with fresh sensor noise per copy (temporal stability)')
@@ -128,6 +130,7 @@ def main(argv=None):
     model = FaceStreamNet(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step, seconds = 0, 0.0
+    frozen_bn = False
     earlier = []  # phases this run was initialized from: [{'steps', 'minutes'}], for the model card
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location='cpu')
@@ -136,13 +139,25 @@ def main(argv=None):
         model.load_state_dict(ck['model'])
         opt.load_state_dict(ck['opt'])
         step, seconds = ck['step'], ck['seconds']
+        frozen_bn = ck.get('frozen_bn', False)
         earlier = ck.get('earlier', [])
         print(f'resumed at step {step} ({seconds / 60:.1f} min trained)', flush=True)
+    elif a.init and a.init.endswith('.onnx'):
+        net, onnx_cfg, meta = load_onnx_weights(a.init)
+        if onnx_cfg.to_json() != cfg.to_json():
+            sys.exit(f'{a.init} holds a {onnx_cfg.to_json()} model, not --config {a.config}')
+        model.load_state_dict(net.state_dict())
+        # its BatchNorms are folded into the convolutions: they stay frozen from here on, in every later phase
+        frozen_bn = True
+        t = meta.get('training', {})
+        earlier = t.get('earlier_phases', []) + [{'steps': t.get('steps'), 'minutes': t.get('minutes'), 'from': os.path.basename(a.init)}]
+        print(f'initialized from {a.init} ({meta["name"]} {meta["version"]})', flush=True)
     elif a.init:
         ck = torch.load(a.init, map_location='cpu')
         if ck['config'] != cfg.to_json():
             sys.exit(f'{a.init} holds a {ck["config"]} model, not --config {a.config}')
         model.load_state_dict(ck['model'])
+        frozen_bn = ck.get('frozen_bn', False)
         earlier = ck.get('earlier', []) + [{'steps': ck['step'], 'minutes': round(ck['seconds'] / 60, 1)}]
         print(f'initialized from {a.init} (step {ck["step"]}, {ck["seconds"] / 60:.1f} min trained)', flush=True)
 
@@ -156,13 +171,19 @@ def main(argv=None):
 
     def save():
         torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'seconds': seconds,
-                    'config': cfg.to_json(), 'name': a.config, 'earlier': earlier}, ckpt_path + '.tmp')
+                    'config': cfg.to_json(), 'name': a.config, 'earlier': earlier, 'frozen_bn': frozen_bn}, ckpt_path + '.tmp')
         os.replace(ckpt_path + '.tmp', ckpt_path)
         plot(log_path, os.path.join(a.out, 'loss_curve.png'))
 
     log = open(log_path, 'a')
     started = time.time() - seconds
-    model.train()
+
+    def train_mode():
+        model.train()
+        if frozen_bn:
+            freeze_batchnorm(model)
+
+    train_mode()
     while step < a.steps and (a.minutes <= 0 or time.time() - started < a.minutes * 60):
         img, focal, segment, depth, canon, mask = batch_of(it, a.batch)
         for g in opt.param_groups:
@@ -185,6 +206,7 @@ def main(argv=None):
         if step % a.checkpoint_every == 0:
             if val:
                 row = {'kind': 'val', 'step': step, 'minutes': round(seconds / 60, 2), **{k: round(v, 5) for k, v in evaluate(model, val, a.clip).items()}}
+                train_mode()
                 log.write(json.dumps(row) + '\n')
                 log.flush()
                 print('val', ' '.join(f'{k}={v}' for k, v in row.items() if k != 'kind'), flush=True)

@@ -76,9 +76,10 @@ def to_tensors(seqs: SynthSequences, i: int, start: int, t: int):
     return img, focal, segment, depth, canon_t, mask
 
 
-def augment(img, focal, depth, canon, mask, size, rng: random.Random, jitter=True):
+def augment(img, focal, depth, canon, mask, size, rng: random.Random, jitter=True, still=False):
     """Same crop (scale, shift, flip) for every frame of the clip plus a little per-frame jitter, like the
-    engine's tracked crop; photometric gain/gamma/colour per clip."""
+    engine's tracked crop (none for a `still` clip: a static head in a still crop); photometric gain/gamma/colour
+    per clip."""
     t, _, h, w = img.shape
     if jitter:
         scale = rng.uniform(0.75, 1.0)
@@ -88,7 +89,7 @@ def augment(img, focal, depth, canon, mask, size, rng: random.Random, jitter=Tru
         scale, cx, cy, flip = 1.0, 0.0, 0.0, False
     theta = torch.zeros(t, 2, 3)
     for k in range(t):
-        j = (rng.uniform(-0.015, 0.015), rng.uniform(-0.015, 0.015)) if jitter else (0.0, 0.0)
+        j = (rng.uniform(-0.015, 0.015), rng.uniform(-0.015, 0.015)) if jitter and not still else (0.0, 0.0)
         theta[k, 0, 0] = scale * (-1 if flip else 1)
         theta[k, 1, 1] = scale
         theta[k, 0, 2] = cx + j[0]
@@ -138,7 +139,7 @@ def face_free_clip(t: int, size: int, focal: float, rng: random.Random):
 def static_clip(img, focal, segment, depth, canon, mask, rng: random.Random):
     """One frame held still for the whole clip, each copy with its own sensor noise: the true change between
     frames is zero, so the temporal term teaches the window to average noise away instead of passing it on
-    (the bench's static-head jitter). The per-frame crop jitter of `augment` still applies afterwards."""
+    (the bench's static-head jitter). `augment` then crops every copy alike (`still`)."""
     t = img.shape[0]
     k = rng.randrange(t)
     held = [x[k:k + 1].expand(t, *x.shape[1:]).clone() for x in (img, focal, segment, depth, canon, mask)]
@@ -165,7 +166,8 @@ class ClipSampler(torch.utils.data.IterableDataset):
             n = self.seqs.seqs[i]['frames']
             start = rng.randrange(max(1, n - self.clip + 1))
             img, focal, segment, depth, canon, mask = to_tensors(self.seqs, i, start, self.clip)
-            if self.static > 0 and rng.random() < self.static:
+            still = self.static > 0 and rng.random() < self.static
+            if still:
                 img, focal, segment, depth, canon, mask = static_clip(img, focal, segment, depth, canon, mask, rng)
-            img, focal, depth, canon, mask = augment(img, focal, depth, canon, mask, self.size, rng, self.jitter)
+            img, focal, depth, canon, mask = augment(img, focal, depth, canon, mask, self.size, rng, self.jitter, still)
             yield img, focal, segment, depth, canon, mask

@@ -3,7 +3,8 @@
  * backgrounds never seen in training), in onnxruntime-node, exactly as the engine will run it:
  *   accuracy   depth AbsRel and canonical error on face pixels, 68-landmark error by canonical lookup, mask IoU
  *   tracking   points seeded on frame 0 of 300-frame sequences, canonical lookup vs pyramidal Lucas–Kanade
- *   stability  frame-to-frame jitter on a static head with sensor noise, window 8 vs window 1
+ *   stability  frame-to-frame jitter on a static head with sensor noise, window 8 vs window 1 (and the smooth part of
+ *              the depth jitter: its 16x16-block means, the scale of the attention's tokens)
  *   speed      ms per step for window 1 and window 8
  *
  *   npm run bench -- model [--model models/facestream-small.onnx] [--test data/synth128/test]
@@ -244,19 +245,29 @@ async function stability(model: FaceModel) {
       const o = await model.step(imageToModelInput(s.frame.rgb, S), s.intrinsics.fx, state);
       outs.push({ depth: o.depth.slice(), canonical: o.canonical.slice(), confidence: o.confidence, parts: o.parts });
     }
-    const dj: number[] = [], cj: number[] = [];
+    const dj: number[] = [], cj: number[] = [], smooth: number[] = [];
+    // the smooth part of the depth jitter: its mean over 16x16 blocks (the token grid's cells), per pixel
+    const B = 16, G = S / B;
     for (let t = 8; t < outs.length; t++) {
       let sd = 0, sc = 0, n = 0;
+      const blockSum = new Float64Array(G * G), blockCount = new Float64Array(G * G);
       for (let i = 0; i < S * S; i++) {
         if (!hasCanonical(gtMask[i])) continue;
-        sd += Math.abs(outs[t].depth[i] - outs[t - 1].depth[i]);
+        const d = outs[t].depth[i] - outs[t - 1].depth[i];
+        sd += Math.abs(d);
+        const b = Math.floor(Math.floor(i / S) / B) * G + Math.floor((i % S) / B);
+        blockSum[b] += d;
+        blockCount[b]++;
         sc += Math.hypot(...[0, 1, 2].map((k) => outs[t].canonical[k * S * S + i] - outs[t - 1].canonical[k * S * S + i]));
         n++;
       }
+      let ss = 0;
+      for (let b = 0; b < G * G; b++) if (blockCount[b]) ss += Math.abs(blockSum[b] / blockCount[b]) * blockCount[b];
       dj.push((sd / n) * 1000);
       cj.push((sc / n) * 1000);
+      smooth.push((ss / n) * 1000);
     }
-    return { depthJitterMm: round(mean(dj), 3), canonicalJitterMm: round(mean(cj), 3) };
+    return { depthJitterMm: round(mean(dj), 3), depthJitterSmoothPartMm: round(mean(smooth), 3), canonicalJitterMm: round(mean(cj), 3) };
   };
   const w1 = await run(1), w8 = await run(8);
   return { window1: w1, window8: w8, depthRatio: round(w8.depthJitterMm / w1.depthJitterMm, 2), canonicalRatio: round(w8.canonicalJitterMm / w1.canonicalJitterMm, 2) };

@@ -16,6 +16,11 @@ const ADAPT_SHIFT = 4;
 const TOP = 2 ** 24;
 const TWO_32 = 2 ** 32;
 
+/** The probability of a 0 after seeing `bit`: a step of 2^-ADAPT_SHIFT of the way towards it. */
+function adapt(p: number, bit: number): number {
+  return bit === 0 ? p + ((PROB_ONE - p) >> ADAPT_SHIFT) : p - (p >> ADAPT_SHIFT);
+}
+
 /** A fresh table of `n` contexts, each at probability one half. */
 export function newProbabilities(n: number): Uint16Array {
   return new Uint16Array(n).fill(PROB_ONE >> 1);
@@ -33,38 +38,31 @@ export class RangeEncoder {
 
   bit(probs: Uint16Array, ctx: number, bit: number): void {
     const p = probs[ctx];
-    const bound = (this.range >>> PROB_BITS) * p;
-    if (bit === 0) {
-      this.range = bound;
-      probs[ctx] = p + ((PROB_ONE - p) >> ADAPT_SHIFT);
-    } else {
-      this.low += bound;
-      this.range -= bound;
-      probs[ctx] = p - (p >> ADAPT_SHIFT);
-    }
-    while (this.range < TOP) {
-      this.range *= 256;
-      this.shiftLow();
-    }
+    this.split((this.range >>> PROB_BITS) * p, bit);
+    probs[ctx] = adapt(p, bit);
   }
 
   /** A bit at probability one half, no context. */
   bypass(bit: number): void {
-    const half = (this.range >>> 1);
-    if (bit === 0) this.range = half;
-    else {
-      this.low += half;
-      this.range -= half;
-    }
-    while (this.range < TOP) {
-      this.range *= 256;
-      this.shiftLow();
-    }
+    this.split(this.range >>> 1, bit);
   }
 
   finish(): Uint8Array {
     for (let i = 0; i < 5; i++) this.shiftLow();
     return this.bytes.slice(0, this.length);
+  }
+
+  /** The range splits at `bound`: a 0 takes the part below it, a 1 the rest. */
+  private split(bound: number, bit: number): void {
+    if (bit === 0) this.range = bound;
+    else {
+      this.low += bound;
+      this.range -= bound;
+    }
+    while (this.range < TOP) {
+      this.range *= 256;
+      this.shiftLow();
+    }
   }
 
   private shiftLow(): void {
@@ -107,41 +105,13 @@ export class RangeDecoder {
 
   bit(probs: Uint16Array, ctx: number): number {
     const p = probs[ctx];
-    const bound = (this.range >>> PROB_BITS) * p;
-    let bit: number;
-    if (this.code < bound) {
-      this.range = bound;
-      probs[ctx] = p + ((PROB_ONE - p) >> ADAPT_SHIFT);
-      bit = 0;
-    } else {
-      this.code -= bound;
-      this.range -= bound;
-      probs[ctx] = p - (p >> ADAPT_SHIFT);
-      bit = 1;
-    }
-    while (this.range < TOP) {
-      this.range *= 256;
-      this.code = this.code * 256 + this.next();
-    }
+    const bit = this.decide((this.range >>> PROB_BITS) * p);
+    probs[ctx] = adapt(p, bit);
     return bit;
   }
 
   bypass(): number {
-    const half = this.range >>> 1;
-    let bit: number;
-    if (this.code < half) {
-      this.range = half;
-      bit = 0;
-    } else {
-      this.code -= half;
-      this.range -= half;
-      bit = 1;
-    }
-    while (this.range < TOP) {
-      this.range *= 256;
-      this.code = this.code * 256 + this.next();
-    }
-    return bit;
+    return this.decide(this.range >>> 1);
   }
 
   /** Throws unless the stream was used up exactly (the encoder's flush makes the byte counts equal). */
@@ -149,6 +119,22 @@ export class RangeDecoder {
     if (this.pos !== this.bytes.length) {
       throw new ProtocolError(`${this.path}: the coded stream is ${this.bytes.length} bytes but its values used ${this.pos} (damaged or truncated)`);
     }
+  }
+
+  /** The encoder's split at `bound`, read back: which side the code lies on. */
+  private decide(bound: number): number {
+    let bit = 0;
+    if (this.code < bound) this.range = bound;
+    else {
+      this.code -= bound;
+      this.range -= bound;
+      bit = 1;
+    }
+    while (this.range < TOP) {
+      this.range *= 256;
+      this.code = this.code * 256 + this.next();
+    }
+    return bit;
   }
 
   private next(): number {

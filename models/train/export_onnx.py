@@ -40,7 +40,7 @@ class StreamingStep(nn.Module):
 
 
 def contract(cfg: ModelConfig, name: str, version: str, training: dict) -> dict:
-    s, w1, L, N, C, P = cfg.size, cfg.window - 1, cfg.layers, cfg.tokens, cfg.dim, cfg.parts
+    s, w1, K, N, C, P = cfg.size, cfg.window - 1, cfg.cache_layers, cfg.tokens, cfg.dim, cfg.parts
     return {
         'format': CONTRACT_FORMAT,
         'name': name,
@@ -53,7 +53,7 @@ def contract(cfg: ModelConfig, name: str, version: str, training: dict) -> dict:
         'inputs': {
             'image': {'shape': [1, 3, s, s], 'dtype': 'float32', 'meaning': 'RGB crop, channels first, values 0..1'},
             'focal_px': {'shape': [1], 'dtype': 'float32', 'meaning': "the crop's focal length in crop pixels (frame fx * crop_size / crop side in frame pixels)"},
-            'cache': {'shape': [L, 2, 1, w1, N, C], 'dtype': 'float32', 'meaning': 'keys and values of the previous window-1 frames per layer, oldest first; zeros when empty'},
+            'cache': {'shape': [K, 2, 1, w1, N, C], 'dtype': 'float32', 'meaning': 'state of the previous window-1 frames, oldest first, opaque to the caller; zeros when empty. Slots 0..layers-1: keys and values of each transformer layer; the rest: the fused decoder stages\' keys and values, packed'},
             'cache_valid': {'shape': [1, w1], 'dtype': 'float32', 'meaning': '1 for cache slots holding a frame of the current shot, 0 for empty ones; all 0 after a cut or a lost face'},
         },
         'outputs': {
@@ -61,7 +61,7 @@ def contract(cfg: ModelConfig, name: str, version: str, training: dict) -> dict:
             'canonical': {'shape': [1, 3, s, s], 'dtype': 'float32', 'meaning': 'canonical coordinates, metres, template frame (shared/canonical.ts)'},
             'confidence': {'shape': [1, 1, s, s], 'dtype': 'float32', 'meaning': 'confidence of the canonical map, >= 1, higher is better'},
             'parts': {'shape': [1, P, s, s], 'dtype': 'float32', 'meaning': 'part logits in part_names order (argmax gives the mask)'},
-            'cache_out': {'shape': [L, 2, 1, w1, N, C], 'dtype': 'float32', 'meaning': 'the cache to pass with the next frame'},
+            'cache_out': {'shape': [K, 2, 1, w1, N, C], 'dtype': 'float32', 'meaning': 'the cache to pass with the next frame'},
             'cache_valid_out': {'shape': [1, w1], 'dtype': 'float32', 'meaning': 'cache_valid for the next frame'},
         },
         'training': training,
@@ -81,7 +81,7 @@ def load_checkpoint(path):
 def export(net, cfg, path, meta: dict):
     import onnx
     step = StreamingStep(net).eval()
-    cache = torch.zeros(cfg.layers, 2, 1, cfg.window - 1, cfg.tokens, cfg.dim)
+    cache = torch.zeros(cfg.cache_layers, 2, 1, cfg.window - 1, cfg.tokens, cfg.dim)
     args = (torch.rand(1, 3, cfg.size, cfg.size), torch.tensor([cfg.size * 1.2]), cache, torch.zeros(1, cfg.window - 1))
     torch.onnx.export(step, args, path, input_names=INPUTS, output_names=OUTPUTS, opset_version=17, do_constant_folding=True)
     model = onnx.load(path)
@@ -100,7 +100,7 @@ def write_fixtures(net, cfg, prefix, frames_dir):
     if rgb.shape[1] != cfg.size:
         raise SystemExit(f'fixture frames are {rgb.shape[1]}px, the model wants {cfg.size}px')
     step = StreamingStep(net).eval()
-    cache = torch.zeros(cfg.layers, 2, 1, cfg.window - 1, cfg.tokens, cfg.dim)
+    cache = torch.zeros(cfg.cache_layers, 2, 1, cfg.window - 1, cfg.tokens, cfg.dim)
     valid = torch.zeros(1, cfg.window - 1)
     focal = torch.tensor([float(cam['fx'])])
     arrays = {'images': rgb.astype(np.uint8), 'focal_px': np.array([cam['fx']], np.float32)}

@@ -119,6 +119,24 @@ def plot(log_path, png_path):
     plt.close(fig)
 
 
+def grow(model, state: dict, config: dict, cfg: ModelConfig, a) -> None:
+    """Load --init weights into `model`. The earlier model may lack the window-fused decoder stages (a model
+    from before they existed, or with fewer): those modules start as they are built, their output at zero, so
+    the grown model computes what the earlier one did."""
+    ours = cfg.to_json()
+    theirs = {**config, 'fuse': config.get('fuse', 0)}
+    if {k: v for k, v in theirs.items() if k != 'fuse'} != {k: v for k, v in ours.items() if k != 'fuse'} \
+            or theirs['fuse'] > ours['fuse']:
+        sys.exit(f'{a.init} holds a {config} model, not --config {a.config}')
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    new = [k for k in missing if not k.startswith('fuse.')]
+    if new or unexpected:
+        sys.exit(f'{a.init}: weights do not fit --config {a.config} (missing {new[:4]}, unexpected {unexpected[:4]})')
+    if missing:
+        stages = sorted({k.split('.')[1] for k in missing})
+        print(f'window-fused decoder stages {", ".join(stages)} added, starting from zero output', flush=True)
+
+
 def main(argv=None):
     a = parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -144,9 +162,7 @@ def main(argv=None):
         print(f'resumed at step {step} ({seconds / 60:.1f} min trained)', flush=True)
     elif a.init and a.init.endswith('.onnx'):
         net, onnx_cfg, meta = load_onnx_weights(a.init)
-        if onnx_cfg.to_json() != cfg.to_json():
-            sys.exit(f'{a.init} holds a {onnx_cfg.to_json()} model, not --config {a.config}')
-        model.load_state_dict(net.state_dict())
+        grow(model, net.state_dict(), onnx_cfg.to_json(), cfg, a)
         # its BatchNorms are folded into the convolutions: they stay frozen from here on, in every later phase
         frozen_bn = True
         t = meta.get('training', {})
@@ -154,9 +170,7 @@ def main(argv=None):
         print(f'initialized from {a.init} ({meta["name"]} {meta["version"]})', flush=True)
     elif a.init:
         ck = torch.load(a.init, map_location='cpu')
-        if ck['config'] != cfg.to_json():
-            sys.exit(f'{a.init} holds a {ck["config"]} model, not --config {a.config}')
-        model.load_state_dict(ck['model'])
+        grow(model, ck['model'], ck['config'], cfg, a)
         frozen_bn = ck.get('frozen_bn', False)
         earlier = ck.get('earlier', []) + [{'steps': ck['step'], 'minutes': round(ck['seconds'] / 60, 1)}]
         print(f'initialized from {a.init} (step {ck["step"]}, {ck["seconds"] / 60:.1f} min trained)', flush=True)

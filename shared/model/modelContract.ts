@@ -2,9 +2,11 @@
  * The model contract: what the engine needs to know about any face model (ours, or a larger one on a GPU
  * server) to use it without code changes. It travels inside the ONNX file as metadata "facelive.contract" (JSON).
  *
- * One step: image [1,3,S,S] RGB 0..1 + focal_px [1] + cache [L,2,1,W-1,N,C] + cache_valid [1,W-1]
+ * One step: image [1,3,S,S] RGB 0..1 + focal_px [1] + cache [K,2,1,W-1,N,C] + cache_valid [1,W-1]
  *        → depth [1,1,S,S] metres, canonical [1,3,S,S] metres (shared/canonical.ts), confidence [1,1,S,S] (≥ 1),
  *          parts [1,P,S,S] logits (shared/parts.ts order), cache_out, cache_valid_out.
+ * The cache is the model's state for the window's earlier frames, opaque to the engine: it passes cache_out back
+ * in, and only cache_valid says which frames count (the engine clears it on a cut or a shorter window).
  */
 import { CANONICAL_NORMALIZATION } from '../canonical.js';
 import { ModelContractError } from '../errors.js';
@@ -30,7 +32,7 @@ export interface ModelContract {
   readonly cropSize: number;
   /** frames attended: the current one + window-1 cached */
   readonly window: number;
-  /** [L, 2, 1, W-1, N, C] */
+  /** [K, 2, 1, W-1, N, C]: K slots of [2, N, C] per cached frame (ours: keys/values per layer, then decoder features) */
   readonly cacheShape: readonly number[];
   readonly partNames: readonly string[];
   readonly inputs: Readonly<Record<InputName, TensorSpec>>;
@@ -100,7 +102,7 @@ export function parseModelContract(raw: unknown, source = 'model'): ModelContrac
   }
   if (Number.isInteger(window)) {
     if (cacheShape.length !== 6 || cacheShape[2] !== 1 || cacheShape[1] !== 2 || cacheShape[3] !== window - 1) {
-      problems.push(`inputs.cache.shape: expected [layers, 2, 1, ${window - 1}, tokens, dim], got [${cacheShape.join(', ')}]`);
+      problems.push(`inputs.cache.shape: expected [slots, 2, 1, ${window - 1}, tokens, dim], got [${cacheShape.join(', ')}]`);
     }
     expectShape('outputs', 'cache_out', outputs.cache_out, [...cacheShape]);
     expectShape('inputs', 'cache_valid', inputs.cache_valid, [1, window - 1]);

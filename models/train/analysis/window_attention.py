@@ -1,5 +1,6 @@
-"""Where each layer's attention goes on a static clip: the mass per window slot (oldest first, current last) at
-the last of 8 steps, averaged over heads and tokens. Even mass means the tokens are averaged over the window.
+"""Where the attention goes on a static clip and on a moving one: the mass per window slot (oldest first, current
+last) at the last of 8 steps, averaged over heads and tokens (pixels), for each transformer layer and each
+window-fused decoder stage. Even mass means the features are averaged over the window.
 
   /usr/bin/python3 models/train/analysis/window_attention.py models/facestream-small.onnx data/synth128/val
 """
@@ -30,14 +31,11 @@ def slot_mass(blk, x, cache_k, bias):
     return attn.mean((0, 1, 2)).numpy()
 
 
-def main(model_path, val_dir, clips=4):
-    torch.set_num_threads(1)
-    net, cfg, _ = load_onnx_weights(model_path)
-    seqs = SynthSequences([val_dir])
-    rng = random.Random(3)
+def masses_of(net, cfg, seqs, static, clips, rng):
     masses = []
     for i in range(clips):
-        img, focal, segment, depth, canon, mask = static_clip(*to_tensors(seqs, i % len(seqs.seqs), 0, cfg.window), rng)
+        clip = to_tensors(seqs, i % len(seqs.seqs), 0, cfg.window)
+        img, focal, segment, depth, canon, mask = static_clip(*clip, rng) if static else clip
         cache, valid = net.empty_cache()
         last = {}
         with torch.no_grad():
@@ -49,10 +47,22 @@ def main(model_path, val_dir, clips=4):
                         last[li] = slot_mass(blk, tokens, cache[li, 0], bias)
                     tokens, _, _ = blk.step(tokens, cache[li, 0], cache[li, 1], bias)
                 _, cache, valid = net.forward_step(img[t:t + 1], focal[t:t + 1], cache, valid)
-        masses.append([last[li] for li in sorted(last)])
-    mean = np.mean(np.array(masses), 0)
-    for li, m in enumerate(mean):
-        print(f'layer {li}: attention mass per slot, oldest → current: {" ".join(f"{x:.3f}" for x in m)}')
+        masses.append([last[li] for li in sorted(last)] + [f.mass.numpy() for f in net.fuse])
+    return np.mean(np.array(masses), 0)
+
+
+def main(model_path, val_dir, clips=4):
+    torch.set_num_threads(1)
+    net, cfg, _ = load_onnx_weights(model_path)
+    for f in net.fuse:
+        f.record = True
+    seqs = SynthSequences([val_dir])
+    rng = random.Random(3)
+    names = [f'layer {i}' for i in range(cfg.layers)] + [f'decoder 1/{2 ** (3 - i)}' for i in range(cfg.fuse)]
+    for static in (True, False):
+        print('static clips (one frame, fresh noise per copy)' if static else 'moving clips (the sequences as rendered)')
+        for name, m in zip(names, masses_of(net, cfg, seqs, static, clips, rng)):
+            print(f'  {name}: attention mass per slot, oldest → current: {" ".join(f"{x:.3f}" for x in m)}')
 
 
 if __name__ == '__main__':

@@ -4,7 +4,9 @@ Path of a frame:
   image [B,3,S,S] -> conv stem (4 stride-2 stages, skips at S/2, S/4, S/8) -> tokens [B,N,C] at S/16
   -> L transformer blocks; each attends over the current frame's tokens and the cached keys/values of up to
      W-1 earlier frames (a sliding window), with a learned embedding of each key's age
-  -> U-Net decoder back to S x S -> heads: log-depth, canonical (normalized), confidence, part logits.
+  -> U-Net decoder back to S x S; after its first `fuse` stages (S/8, S/4) every pixel's features also attend to
+     the same pixel's features in the window's earlier frames (the window reaches the per-frame skip features too)
+  -> heads: log-depth, canonical (normalized), confidence, part logits.
 
 Two entry points compute the same thing:
   forward_clip(images [B,T,...])  one joint pass over T frames with a block-causal window mask (training)
@@ -29,6 +31,7 @@ class ModelConfig:
     window: int = 8          # frames attended: the current one + window-1 cached
     parts: int = 8           # PartId count (shared/parts.ts)
     mlp_ratio: int = 2
+    fuse: int = 0            # decoder stages (coarsest first) whose pixels attend over the window
 
     @property
     def grid(self) -> int:
@@ -41,6 +44,23 @@ class ModelConfig:
     @property
     def dim(self) -> int:
         return self.widths[-1]
+
+    def fuse_shapes(self) -> list:
+        """(pixels, channels) of the decoder features of each fused stage (the cache holds 2 x channels per pixel:
+        their keys and values)."""
+        return [((self.size // 2 ** (3 - i)) ** 2, self.widths[2 - i]) for i in range(self.fuse)]
+
+    @property
+    def cache_layers(self) -> int:
+        """First dimension of the cache: a [2,N,C] slot per frame for each transformer layer's keys and values,
+        then as many more as the fused stages' keys and values need (FaceStreamNet.forward_step)."""
+        half = self.tokens * self.dim
+        halves = []
+        for p, c in self.fuse_shapes():
+            if (p * 2 * c) % (2 * half) or half % (2 * c):
+                raise ValueError(f'a fused stage of {p} pixels x {c} channels does not fill whole cache slots of {half} values')
+            halves.append(p * 2 * c // half)
+        return self.layers + sum(halves) // 2
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -120,6 +140,79 @@ class Block(nn.Module):
         return x
 
 
+class PixelWindowAttention(nn.Module):
+    """Each pixel of a decoder feature map attends to the same pixel of the window's earlier frames.
+
+    The transformer's window reaches only the S/16 tokens; the decoder adds each frame's own skip features, and
+    with them that frame's sensor noise (on a static head most of the frame-to-frame jitter was there). Here each
+    pixel can average its features over the window where they agree (a still head) and keep its own where they
+    differ (motion), the choice learned from clips of both kinds. The output projection starts at zero, so a
+    model that gains this module starts from the one it had."""
+
+    def __init__(self, c: int, window: int):
+        super().__init__()
+        self.heads = max(1, c // 32)
+        self.norm = nn.LayerNorm(c)
+        self.q = nn.Linear(c, c)
+        self.kv = nn.Linear(c, 2 * c)
+        self.out = nn.Linear(c, c)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+        self.age = nn.Parameter(torch.zeros(window, c))
+        nn.init.normal_(self.age, std=0.02)
+        self.record = False      # analysis only: keep the last step's attention mass per window slot
+        self.mass = None
+
+    def _heads(self, x):
+        # [..., C] -> [..., h, dh]
+        return x.reshape(*x.shape[:-1], self.heads, x.shape[-1] // self.heads)
+
+    def step(self, x, cached, bias):
+        """x [B,C,H,W] this frame's features; cached [R,B,W-1,P/R,2C]: keys and values of the earlier frames (oldest
+        first), the pixels in R runs (the cache's layout, see FaceStreamNet.forward_step); bias [B,W-1].
+        Returns the fused features and this frame's keys and values [R,B,P/R,2C] for the cache.
+        Products and sums rather than matrix products: per pixel those are [1,dh] x [dh,W], tiny batched matmuls
+        that cost onnxruntime more than the arithmetic."""
+        b, c, h, w = x.shape
+        r, _, w1, pr, _ = cached.shape
+        xf = x.flatten(2).transpose(1, 2)                                      # [B,P,C]
+        normed = self.norm(xf)
+        q = self.q(normed).reshape(b, r, 1, pr, c).transpose(0, 1)             # [R,B,1,P/R,C]
+        kv = self.kv(normed).reshape(b, r, pr, 2 * c).transpose(0, 1)          # [R,B,P/R,2C]
+        k, v = torch.cat([cached, kv[:, :, None]], 2).chunk(2, dim=-1)         # [R,B,W,P/R,C]
+        # slot j is w1-j frames old (added as Block.step does: the ONNX import finds age[0] and age[1:] apart)
+        k = torch.cat([k[:, :, :w1] + self.age[1:w1 + 1].flip(0)[:, None], k[:, :, w1:] + self.age[0]], 2)
+        logits = self._heads(q * k).sum(-1) / math.sqrt(c // self.heads)      # [R,B,W,P/R,h]
+        key_bias = torch.cat([bias, torch.zeros_like(bias[:, :1])], 1)         # [B,W]
+        attn = torch.softmax(logits + key_bias[None, :, :, None, None], dim=2)
+        if self.record:
+            self.mass = attn.mean((0, 1, 3, 4)).detach()                       # [W], oldest first
+        out = (attn[..., None] * self._heads(v)).sum(2)                        # [R,B,P/R,h,dh]
+        out = out.transpose(0, 1).reshape(b, h * w, c)
+        return (xf + self.out(out)).transpose(1, 2).reshape(b, c, h, w), kv
+
+    def clip(self, x, b, allowed, age_index):
+        """x [B*T,C,H,W] (frames of a clip consecutive); allowed [B,T,T]; age_index [T,T]."""
+        n, c, h, w = x.shape
+        t = n // b
+        xf = x.flatten(2).transpose(1, 2).reshape(b, t, h * w, c)              # [B,T,P,C]
+        normed = self.norm(xf)
+        q = self._heads(self.q(normed)).permute(0, 2, 3, 1, 4)                 # [B,P,h,T,dh]
+        k, v = self.kv(normed).chunk(2, dim=-1)
+        k = self._heads(k).permute(0, 2, 3, 1, 4)                              # [B,P,h,S,dh]
+        v = self._heads(v).permute(0, 2, 3, 1, 4)
+        logits = q @ k.transpose(-1, -2)                                       # [B,P,h,T,S]
+        # q . (k + age[t-s]) = q.k + q.age[t-s]
+        qa = q @ self._heads(self.age).transpose(0, 1).transpose(-1, -2)       # [B,P,h,T,W]
+        idx = age_index[None, None, None].expand(*qa.shape[:3], t, t)
+        logits = (logits + torch.gather(qa, -1, idx)) / math.sqrt(c // self.heads)
+        bias = torch.where(allowed, 0.0, NEG)[:, None, None]                   # [B,1,1,T,S]
+        attn = torch.softmax(logits + bias, dim=-1)
+        out = (attn @ v).permute(0, 3, 1, 2, 4).reshape(b, t, h * w, c)        # [B,T,P,C]
+        out = xf + self.out(out)
+        return out.reshape(n, h * w, c).transpose(1, 2).reshape(n, c, h, w)
+
+
 class FaceStreamNet(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -135,6 +228,7 @@ class FaceStreamNet(nn.Module):
         self.up = nn.ModuleList([conv_block(w[3] + w[2], w[2]), conv_block(w[2] + w[1], w[1]), conv_block(w[1] + w[0], w[0], convs=1)])
         # full resolution: one light conv over the upsampled features and the image, then a 1x1 projection
         self.head = nn.Sequential(nn.Conv2d(w[0] + 3, w[0], 3, 1, 1), nn.ReLU(), nn.Conv2d(w[0], 5 + cfg.parts, 1))
+        self.fuse = nn.ModuleList([PixelWindowAttention(c, cfg.window) for _, c in cfg.fuse_shapes()])
 
     # image [B,3,S,S] in [0,1]; focal_px [B]
     def encode(self, image, focal_px):
@@ -150,13 +244,16 @@ class FaceStreamNet(nn.Module):
         t = t + self.focal(torch.log(focal_px / self.cfg.size)[:, None])[:, None]
         return t, skips
 
-    def decode(self, image, tokens, skips):
+    def decode(self, image, tokens, skips, fuse=None):
+        """fuse(i, x) -> x: stage i's features after attending over the window (None: no window)."""
         b, n, c = tokens.shape
         g = self.cfg.grid
         x = self.norm(tokens).transpose(1, 2).reshape(b, c, g, g)
-        for up, skip in zip(self.up, reversed(skips)):
+        for i, (up, skip) in enumerate(zip(self.up, reversed(skips))):
             x = F.interpolate(x, scale_factor=2.0, mode='bilinear', align_corners=False)
             x = up(torch.cat([x, skip], 1))
+            if fuse is not None and i < len(self.fuse):
+                x = fuse(i, x)
         x = F.interpolate(x, scale_factor=2.0, mode='bilinear', align_corners=False)
         out = self.head(torch.cat([x, (image - 0.45) / 0.25], 1))              # [B,5+P,S,S]
         return {
@@ -167,21 +264,41 @@ class FaceStreamNet(nn.Module):
         }
 
     def forward_step(self, image, focal_px, cache, cache_valid):
-        """One frame. cache [L,2,B,W-1,N,C]; cache_valid [B,W-1] (1 valid, 0 empty/reset), oldest first."""
+        """One frame. cache [K,2,B,W-1,N,C] (K = cfg.cache_layers); cache_valid [B,W-1] (1 valid, 0 empty/reset),
+        oldest first.
+
+        Cache slots 0..L-1 hold each layer's keys and values; then each fused stage's keys and values [P,2C] per
+        frame take P*2C/(N*C) halves of slots, a run of pixels in each, so that reading them is a reshape and the
+        whole cache moves by one frame in a single concatenation (copies of the cache were most of the cost)."""
+        L = self.cfg.layers
         tokens, skips = self.encode(image, focal_px)
         bias = (1.0 - cache_valid) * NEG
-        new_k, new_v = [], []
+        this_frame = []                                                        # [2,B,N,C] per slot
         for i, blk in enumerate(self.blocks):
             tokens, k, v = blk.step(tokens, cache[i, 0], cache[i, 1], bias)
-            new_k.append(torch.cat([cache[i, 0, :, 1:], k[:, None]], 1))
-            new_v.append(torch.cat([cache[i, 1, :, 1:], v[:, None]], 1))
-        new_cache = torch.stack([torch.stack([k, v]) for k, v in zip(new_k, new_v)])
+            this_frame.append(torch.stack([k, v]))
+        _, _, b, w1, n, c = cache.shape
+        fuse = None
+        if self.fuse:
+            cached, start = [], L
+            for p, ch in self.cfg.fuse_shapes():
+                runs = p * 2 * ch // (n * c)
+                cached.append(cache[start:start + runs // 2].reshape(runs, b, w1, p // runs, 2 * ch))
+                start += runs // 2
+
+            def fuse(i, x):
+                fused, kv = self.fuse[i].step(x, cached[i], bias)
+                this_frame.extend(kv.reshape(-1, 2, b, n, c).unbind(0))
+                return fused
+
+        out = self.decode(image, tokens, skips, fuse)
+        new_cache = torch.cat([cache[:, :, :, 1:], torch.stack(this_frame)[:, :, :, None]], 3)
         new_valid = torch.cat([cache_valid[:, 1:], torch.ones_like(cache_valid[:, :1])], 1)
-        return self.decode(image, tokens, skips), new_cache, new_valid
+        return out, new_cache, new_valid
 
     def empty_cache(self, batch: int = 1, device=None):
         c = self.cfg
-        cache = torch.zeros(c.layers, 2, batch, c.window - 1, c.tokens, c.dim, device=device)
+        cache = torch.zeros(c.cache_layers, 2, batch, c.window - 1, c.tokens, c.dim, device=device)
         return cache, torch.zeros(batch, c.window - 1, device=device)
 
     def forward_clip(self, images, focal_px, segment=None):
@@ -200,12 +317,13 @@ class FaceStreamNet(nn.Module):
         age_index = age.clamp(0, self.cfg.window - 1)
         for blk in self.blocks:
             x = blk.clip(x, allowed, age_index)
-        return self.decode(flat, x.reshape(b * t, n, c), skips)
+        return self.decode(flat, x.reshape(b * t, n, c), skips,
+                           lambda i, f: self.fuse[i].clip(f, b, allowed, age_index))
 
 
 CONFIGS = {
     # the shipped model: sized by measurement for <= 10 ms per frame in onnxruntime-node on 2 cores
-    'small': ModelConfig(),
+    'small': ModelConfig(fuse=2),
     # for the end-to-end training test: trains in about a minute
-    'tiny': ModelConfig(size=64, widths=(8, 8, 16, 32), layers=1, heads=2, window=4),
+    'tiny': ModelConfig(size=64, widths=(8, 8, 16, 32), layers=1, heads=2, window=4, fuse=2),
 }

@@ -112,7 +112,8 @@ def plot(log_path, png_path):
             ax.plot([r['step'] for r in val], [r[key] for r in val], 'o-', label='val', ms=3)
         ax.set_title(key)
         ax.set_xlabel('step')
-        ax.set_yscale('log')
+        # the total can be negative (the confidence term's -log c): a log axis would drop those steps
+        ax.set_yscale('symlog', linthresh=0.05) if key == 'total' else ax.set_yscale('log')
         ax.legend()
     fig.tight_layout()
     fig.savefig(png_path, dpi=90)

@@ -146,8 +146,9 @@ class PixelWindowAttention(nn.Module):
     The transformer's window reaches only the S/16 tokens; the decoder adds each frame's own skip features, and
     with them that frame's sensor noise (on a static head most of the frame-to-frame jitter was there). Here each
     pixel can average its features over the window where they agree (a still head) and keep its own where they
-    differ (motion), the choice learned from clips of both kinds. The output projection starts at zero, so a
-    model that gains this module starts from the one it had."""
+    differ (motion); whether a trained model makes that choice or applies one fixed filter is measured by
+    analysis/window_attention.py (the shipped one: a fixed filter, see the model card). The output projection
+    starts at zero, so a model that gains this module starts from the one it had."""
 
     def __init__(self, c: int, window: int):
         super().__init__()

@@ -81,8 +81,8 @@ def load_checkpoint(path):
 def export(net, cfg, path, meta: dict):
     import onnx
     step = StreamingStep(net).eval()
-    cache = torch.zeros(cfg.cache_layers, 2, 1, cfg.window - 1, cfg.tokens, cfg.dim)
-    args = (torch.rand(1, 3, cfg.size, cfg.size), torch.tensor([cfg.size * 1.2]), cache, torch.zeros(1, cfg.window - 1))
+    cache, valid = net.empty_cache()
+    args = (torch.rand(1, 3, cfg.size, cfg.size), torch.tensor([cfg.size * 1.2]), cache, valid)
     torch.onnx.export(step, args, path, input_names=INPUTS, output_names=OUTPUTS, opset_version=17, do_constant_folding=True)
     model = onnx.load(path)
     entry = model.metadata_props.add()
@@ -100,8 +100,7 @@ def write_fixtures(net, cfg, prefix, frames_dir):
     if rgb.shape[1] != cfg.size:
         raise SystemExit(f'fixture frames are {rgb.shape[1]}px, the model wants {cfg.size}px')
     step = StreamingStep(net).eval()
-    cache = torch.zeros(cfg.cache_layers, 2, 1, cfg.window - 1, cfg.tokens, cfg.dim)
-    valid = torch.zeros(1, cfg.window - 1)
+    cache, valid = net.empty_cache()
     focal = torch.tensor([float(cam['fx'])])
     arrays = {'images': rgb.astype(np.uint8), 'focal_px': np.array([cam['fx']], np.float32)}
     outs = {k: [] for k in ['depth', 'canonical', 'confidence', 'parts']}

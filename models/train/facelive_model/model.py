@@ -91,6 +91,8 @@ class Block(nn.Module):
         # age 0 = the current frame, age a = a frames ago
         self.age = nn.Parameter(torch.zeros(cfg.window, c))
         nn.init.normal_(self.age, std=0.02)
+        self.record = False      # analysis only: keep the last step's attention mass per window slot
+        self.mass = None
 
     def _split(self, x: torch.Tensor) -> torch.Tensor:
         # [..., M, C] -> [..., h, M, dh]
@@ -113,6 +115,8 @@ class Block(nn.Module):
         key_bias = torch.cat([bias, torch.zeros_like(bias[:, :1])], dim=1)     # [B,W]
         key_bias = key_bias[:, :, None].expand(b, w1 + 1, n).reshape(b, 1, 1, (w1 + 1) * n)
         attn = torch.softmax(logits + key_bias, dim=-1)
+        if self.record:
+            self.mass = attn.reshape(b, self.heads, n, w1 + 1, n).sum(-1).mean((0, 1, 2)).detach()  # [W], oldest first
         out = (attn @ vals).transpose(1, 2).reshape(b, n, c)
         x = x + self.proj(out)
         x = x + self.mlp(self.norm2(x))

@@ -32,6 +32,8 @@ def compare(name, frames, cut_at=None, seed=0):
         for t in range(frames):
             if cut_at is not None and t == cut_at:
                 valid = torch.zeros_like(valid)
+            if t == frames - 1:
+                before, before_valid = cache, valid
             out, cache, valid = net.forward_step(images[:, t], focal[:, t], cache, valid)
             for k in out:
                 worst = max(worst, float((out[k][0] - joint[k][t]).abs().max()))
@@ -40,9 +42,6 @@ def compare(name, frames, cut_at=None, seed=0):
         lone, _, _ = net.forward_step(images[:, frames - 1], focal[:, frames - 1], cache2, valid2)
         effect = float((lone['canonical'][0] - joint['canonical'][frames - 1]).abs().max())
         # the fused decoder stages read their part of the cache: blanking it (keys and values kept) changes the output
-        before, before_valid = net.empty_cache()
-        for t in range(frames - 1):
-            _, before, before_valid = net.forward_step(images[:, t], focal[:, t], before, before_valid)
         blanked = before.clone()
         blanked[cfg.layers:] = 0
         kept, _, _ = net.forward_step(images[:, frames - 1], focal[:, frames - 1], before, before_valid)

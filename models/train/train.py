@@ -6,6 +6,7 @@
 Run it again with the same --out to resume from the last checkpoint.
 """
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -27,6 +28,9 @@ def parse_args(argv=None):
     p.add_argument('--data', nargs='+', required=True, help='facelive synth output folders (train split)')
     p.add_argument('--val', nargs='*', default=[], help='facelive synth output folders (val split)')
     p.add_argument('--config', choices=sorted(CONFIGS), default='small')
+    p.add_argument('--fuse', type=int, default=None,
+                   help='decoder stages, coarsest first, whose pixels attend over the window (default: the config\'s; '
+                        'at most 3); --init grows a model with fewer')
     p.add_argument('--out', required=True, help='run folder: checkpoint.pt, train_log.jsonl, loss_curve.png')
     p.add_argument('--clip', type=int, default=4, help='frames per training clip')
     p.add_argument('--batch', type=int, default=4, help='clips per step')
@@ -47,6 +51,8 @@ def parse_args(argv=None):
         p.error('--clip, --batch and --steps must be positive')
     if not 0 <= a.static < 1:
         p.error('--static must be in [0, 1)')
+    if a.fuse is not None and not 0 <= a.fuse <= 3:
+        p.error('--fuse must be 0 to 3 (the decoder has 3 stages before full resolution)')
     if not 0 <= a.face_free < 1:
         p.error('--face-free must be in [0, 1)')
     if a.init and not os.path.isfile(a.init):
@@ -146,6 +152,8 @@ def main(argv=None):
     ckpt_path = os.path.join(a.out, 'checkpoint.pt')
     log_path = os.path.join(a.out, 'train_log.jsonl')
     cfg = CONFIGS[a.config]
+    if a.fuse is not None:
+        cfg = dataclasses.replace(cfg, fuse=a.fuse)
     model = FaceStreamNet(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step, seconds = 0, 0.0

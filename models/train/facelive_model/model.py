@@ -46,9 +46,16 @@ class ModelConfig:
         return self.widths[-1]
 
     def fuse_shapes(self) -> list:
-        """(pixels, channels) of the decoder features of each fused stage (the cache holds 2 x channels per pixel:
-        their keys and values)."""
-        return [((self.size // 2 ** (3 - i)) ** 2, self.widths[2 - i]) for i in range(self.fuse)]
+        """(pixels, channels, key dims, value dims) of each fused decoder stage; the cache holds a key and a value
+        per pixel and frame. The 1/2 stage has 4x the pixels of the 1/4 stage: its key and value share its channel
+        count (a quarter key, three quarters value) so its cache and its step stay small; the coarser stages keep
+        a key and a value as wide as their features."""
+        shapes = []
+        for i in range(self.fuse):
+            c = self.widths[2 - i]
+            dims = (c // 4, c - c // 4) if i == 2 else (c, c)
+            shapes.append(((self.size // 2 ** (3 - i)) ** 2, c, *dims))
+        return shapes
 
     @property
     def cache_layers(self) -> int:
@@ -56,10 +63,10 @@ class ModelConfig:
         then as many more as the fused stages' keys and values need (FaceStreamNet.forward_step)."""
         half = self.tokens * self.dim
         halves = []
-        for p, c in self.fuse_shapes():
-            if (p * 2 * c) % (2 * half) or half % (2 * c):
-                raise ValueError(f'a fused stage of {p} pixels x {c} channels does not fill whole cache slots of {half} values')
-            halves.append(p * 2 * c // half)
+        for p, _, dk, dv in self.fuse_shapes():
+            if (p * (dk + dv)) % (2 * half) or half % (dk + dv):
+                raise ValueError(f'a fused stage of {p} pixels x {dk + dv} cached values does not fill whole cache slots of {half} values')
+            halves.append(p * (dk + dv) // half)
         return self.layers + sum(halves) // 2
 
     def to_json(self) -> dict:
@@ -154,46 +161,54 @@ class PixelWindowAttention(nn.Module):
     analysis/window_attention.py (the shipped one: a fixed filter, see the model card). The output projection
     starts at zero, so a model that gains this module starts from the one it had."""
 
-    def __init__(self, c: int, window: int):
+    def __init__(self, c: int, window: int, key_dim: int = None, value_dim: int = None):
         super().__init__()
-        self.heads = max(1, c // 32)
+        self.key_dim, self.value_dim = key_dim or c, value_dim or c
+        self.heads = max(1, self.key_dim // 32)
         self.norm = nn.LayerNorm(c)
-        self.q = nn.Linear(c, c)
-        self.kv = nn.Linear(c, 2 * c)
-        self.out = nn.Linear(c, c)
+        self.q = nn.Linear(c, self.key_dim)
+        self.kv = nn.Linear(c, self.key_dim + self.value_dim)
+        self.out = nn.Linear(self.value_dim, c)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
-        self.age = nn.Parameter(torch.zeros(window, c))
+        self.age = nn.Parameter(torch.zeros(window, self.key_dim))
         nn.init.normal_(self.age, std=0.02)
         self.record = False      # analysis only: keep the last step's attention mass per window slot
         self.mass = None
 
     def _heads(self, x):
-        # [..., C] -> [..., h, dh]
+        # [..., D] -> [..., h, D/h]
         return x.reshape(*x.shape[:-1], self.heads, x.shape[-1] // self.heads)
 
     def step(self, x, cached, bias):
-        """x [B,C,H,W] this frame's features; cached [R,B,W-1,P/R,2C]: keys and values of the earlier frames (oldest
-        first), the pixels in R runs (the cache's layout, see FaceStreamNet.forward_step); bias [B,W-1].
-        Returns the fused features and this frame's keys and values [R,B,P/R,2C] for the cache.
+        """x [B,C,H,W] this frame's features; cached [R,B,W-1,P/R,Dk+Dv]: keys and values of the earlier frames
+        (oldest first), the pixels in R runs (the cache's layout, see FaceStreamNet.forward_step); bias [B,W-1].
+        Returns the fused features and this frame's keys and values [R,B,P/R,Dk+Dv] for the cache.
         Products and sums rather than matrix products: per pixel those are [1,dh] x [dh,W], tiny batched matmuls
-        that cost onnxruntime more than the arithmetic."""
+        that cost onnxruntime more than the arithmetic. The cached and the current frame's keys and values are
+        used where they lie rather than joined (a copy of the stage's whole cache), and the age embedding enters as
+        q.age (one product per pixel and slot) rather than added to every cached key."""
         b, c, h, w = x.shape
         r, _, w1, pr, _ = cached.shape
+        dk, dv = self.key_dim, self.value_dim
+        scale = 1.0 / math.sqrt(dk // self.heads)
         xf = x.flatten(2).transpose(1, 2)                                      # [B,P,C]
         normed = self.norm(xf)
-        q = self.q(normed).reshape(b, r, 1, pr, c).transpose(0, 1)             # [R,B,1,P/R,C]
-        kv = self.kv(normed).reshape(b, r, pr, 2 * c).transpose(0, 1)          # [R,B,P/R,2C]
-        k, v = torch.cat([cached, kv[:, :, None]], 2).chunk(2, dim=-1)         # [R,B,W,P/R,C]
-        # slot j is w1-j frames old (added as Block.step does: the ONNX import finds age[0] and age[1:] apart)
-        k = torch.cat([k[:, :, :w1] + self.age[1:w1 + 1].flip(0)[:, None], k[:, :, w1:] + self.age[0]], 2)
-        logits = self._heads(q * k).sum(-1) / math.sqrt(c // self.heads)      # [R,B,W,P/R,h]
+        q = self._heads(self.q(normed) * scale).reshape(b, r, pr, self.heads, -1).transpose(0, 1)  # [R,B,P/R,h,dh]
+        kv = self.kv(normed).reshape(b, r, pr, dk + dv).transpose(0, 1)        # [R,B,P/R,Dk+Dv]
+        k_old, v_old = cached.split([dk, dv], -1)                              # [R,B,W-1,P/R,*]
+        k_now, v_now = kv.split([dk, dv], -1)                                  # [R,B,P/R,*]
+        logits = torch.cat([(q[:, :, None] * self._heads(k_old)).sum(-1),
+                            (q * self._heads(k_now)).sum(-1)[:, :, None]], 2)  # [R,B,W,P/R,h]
+        # slot j is w1-j frames old; the current frame is age 0
+        ages = self._heads(torch.cat([self.age[1:w1 + 1].flip(0), self.age[:1]]))  # [W,h,dh]
+        logits = logits + torch.einsum('rbphd,whd->rbwph', q, ages)
         key_bias = torch.cat([bias, torch.zeros_like(bias[:, :1])], 1)         # [B,W]
         attn = torch.softmax(logits + key_bias[None, :, :, None, None], dim=2)
         if self.record:
             self.mass = attn.mean((0, 1, 3, 4)).detach()                       # [W], oldest first
-        out = (attn[..., None] * self._heads(v)).sum(2)                        # [R,B,P/R,h,dh]
-        out = out.transpose(0, 1).reshape(b, h * w, c)
+        out = (attn[:, :, :w1, ..., None] * self._heads(v_old)).sum(2) + attn[:, :, w1, ..., None] * self._heads(v_now)
+        out = out.transpose(0, 1).reshape(b, h * w, dv)                        # [B,P,Dv]
         return (xf + self.out(out)).transpose(1, 2).reshape(b, c, h, w), kv
 
     def clip(self, x, b, allowed, age_index):
@@ -203,17 +218,17 @@ class PixelWindowAttention(nn.Module):
         xf = x.flatten(2).transpose(1, 2).reshape(b, t, h * w, c)              # [B,T,P,C]
         normed = self.norm(xf)
         q = self._heads(self.q(normed)).permute(0, 2, 3, 1, 4)                 # [B,P,h,T,dh]
-        k, v = self.kv(normed).chunk(2, dim=-1)
+        k, v = self.kv(normed).split([self.key_dim, self.value_dim], -1)
         k = self._heads(k).permute(0, 2, 3, 1, 4)                              # [B,P,h,S,dh]
         v = self._heads(v).permute(0, 2, 3, 1, 4)
         logits = q @ k.transpose(-1, -2)                                       # [B,P,h,T,S]
         # q . (k + age[t-s]) = q.k + q.age[t-s]
         qa = q @ self._heads(self.age).transpose(0, 1).transpose(-1, -2)       # [B,P,h,T,W]
         idx = age_index[None, None, None].expand(*qa.shape[:3], t, t)
-        logits = (logits + torch.gather(qa, -1, idx)) / math.sqrt(c // self.heads)
+        logits = (logits + torch.gather(qa, -1, idx)) / math.sqrt(self.key_dim // self.heads)
         bias = torch.where(allowed, 0.0, NEG)[:, None, None]                   # [B,1,1,T,S]
         attn = torch.softmax(logits + bias, dim=-1)
-        out = (attn @ v).permute(0, 3, 1, 2, 4).reshape(b, t, h * w, c)        # [B,T,P,C]
+        out = (attn @ v).permute(0, 3, 1, 2, 4).reshape(b, t, h * w, self.value_dim)  # [B,T,P,Dv]
         out = xf + self.out(out)
         return out.reshape(n, h * w, c).transpose(1, 2).reshape(n, c, h, w)
 
@@ -233,7 +248,7 @@ class FaceStreamNet(nn.Module):
         self.up = nn.ModuleList([conv_block(w[3] + w[2], w[2]), conv_block(w[2] + w[1], w[1]), conv_block(w[1] + w[0], w[0], convs=1)])
         # full resolution: one light conv over the upsampled features and the image, then a 1x1 projection
         self.head = nn.Sequential(nn.Conv2d(w[0] + 3, w[0], 3, 1, 1), nn.ReLU(), nn.Conv2d(w[0], 5 + cfg.parts, 1))
-        self.fuse = nn.ModuleList([PixelWindowAttention(c, cfg.window) for _, c in cfg.fuse_shapes()])
+        self.fuse = nn.ModuleList([PixelWindowAttention(c, cfg.window, dk, dv) for _, c, dk, dv in cfg.fuse_shapes()])
 
     # image [B,3,S,S] in [0,1]; focal_px [B]
     def encode(self, image, focal_px):
@@ -272,8 +287,8 @@ class FaceStreamNet(nn.Module):
         """One frame. cache [K,2,B,W-1,N,C] (K = cfg.cache_layers); cache_valid [B,W-1] (1 valid, 0 empty/reset),
         oldest first.
 
-        Cache slots 0..L-1 hold each layer's keys and values; then each fused stage's keys and values [P,2C] per
-        frame take P*2C/(N*C) halves of slots, a run of pixels in each, so that reading them is a reshape and the
+        Cache slots 0..L-1 hold each layer's keys and values; then each fused stage's keys and values [P,Dk+Dv] per
+        frame take P*(Dk+Dv)/(N*C) halves of slots, a run of pixels in each, so that reading them is a reshape and the
         whole cache moves by one frame in a single concatenation (copies of the cache were most of the cost)."""
         L = self.cfg.layers
         tokens, skips = self.encode(image, focal_px)
@@ -286,9 +301,9 @@ class FaceStreamNet(nn.Module):
         fuse = None
         if self.fuse:
             cached, start = [], L
-            for p, ch in self.cfg.fuse_shapes():
-                runs = p * 2 * ch // (n * c)
-                cached.append(cache[start:start + runs // 2].reshape(runs, b, w1, p // runs, 2 * ch))
+            for p, _, dk, dv in self.cfg.fuse_shapes():
+                runs = p * (dk + dv) // (n * c)
+                cached.append(cache[start:start + runs // 2].reshape(runs, b, w1, p // runs, dk + dv))
                 start += runs // 2
 
             def fuse(i, x):
@@ -328,7 +343,7 @@ class FaceStreamNet(nn.Module):
 
 CONFIGS = {
     # the shipped model: sized by measurement for <= 10 ms per frame in onnxruntime-node on 2 cores
-    'small': ModelConfig(fuse=2),
+    'small': ModelConfig(fuse=3),
     # for the end-to-end training test: trains in about a minute
-    'tiny': ModelConfig(size=64, widths=(8, 8, 16, 32), layers=1, heads=2, window=4, fuse=2),
+    'tiny': ModelConfig(size=64, widths=(8, 8, 16, 32), layers=1, heads=2, window=4, fuse=3),
 }

@@ -92,7 +92,7 @@ def load_onnx_weights(path: str):
         return torch.from_numpy(np.array(arr, dtype=np.float32, copy=True))
 
     # parameters: the same values, transposed (Linear weights become MatMul operands), or rows of the age
-    # embedding (the step graph folds age[0] and age[1:].flip(0) into constants)
+    # embedding (the step graph folds them, flipped, into constants: _import_age)
     for name, p in params:
         value = p.detach().numpy()
         for tname, arr in found.items():
@@ -133,16 +133,16 @@ def load_onnx_weights(path: str):
 
 
 def _import_age(name, value, found, weights, state, assigned):
-    """age [W,C]: the step graph holds age[0] ([C]) and age[1:W] ([W-1,C], flipped by a Slice at run time, or
-    already flipped by constant folding) as separate constants."""
-    first = [t for t, a in found.items() if a.shape == value[0].shape and np.array_equal(a, value[0])]
+    """age [W,C]: the step graphs hold age[0] ([C] in a Block's, [1,C] in a PixelWindowAttention's) and age[1:W]
+    ([W-1,C], flipped by a Slice at run time, or already flipped by constant folding) as separate constants."""
+    first = [t for t, a in found.items() if a.size == value[0].size and np.array_equal(a.ravel(), value[0])]
     rest = [(t, False) for t, a in found.items() if a.shape == value[1:].shape and np.array_equal(a, value[1:])]
     rest += [(t, True) for t, a in found.items() if a.shape == value[1:].shape and np.array_equal(a, value[1:][::-1])]
     if len(first) != 1 or len(rest) != 1:
         raise ValueError(f'{name}: age rows not found in the exported graph ({len(first)}, {len(rest)} matches)')
     (tail, flipped), = rest
     rows = weights[tail][::-1] if flipped else weights[tail]
-    age = np.concatenate([weights[first[0]][None], rows], 0)
+    age = np.concatenate([weights[first[0]].reshape(1, -1), rows], 0)
     state[name].data.copy_(torch.from_numpy(np.array(age, dtype=np.float32, copy=True)))
     assigned.update([first[0], tail])
 

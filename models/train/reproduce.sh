@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Reproduces the shipped model models/facestream-small.onnx from nothing but facekit: renders the data,
-# trains in five phases (resumable: run again to continue a phase), exports the ONNX file and its parity fixtures.
-# Time on a 2-core machine: ~15 min of rendering, then the five training budgets (110 + 120 + 105 + 85 + 85 min),
+# trains in six phases (resumable: run again to continue a phase), exports the ONNX file and its parity fixtures.
+# Time on a 2-core machine: ~15 min of rendering, then the six training budgets (110 + 120 + 105 + 85 + 85 + 80 min),
 # then ~1 min.
 set -euo pipefail
+# --fuse: how many decoder stages attend over the window in each phase (the config's 3 from phase 6 on)
 cd "$(dirname "$0")/../.."
 synth() { node build/server/cli/main.js synth --quiet "$@"; }
 synth --out data/synth128/train --sequences 400 --frames 24 --size 128 --seed 100 --split train
@@ -12,17 +13,17 @@ synth --out data/synth128/train3 --sequences 400 --frames 24 --size 128 --seed 1
 synth --out data/synth128/val --sequences 24 --frames 24 --size 128 --seed 200 --split val
 synth --out data/synth128/test --sequences 24 --frames 24 --size 128 --seed 300 --split test --raster
 # phase 1: 4-frame clips on the first 9,600 frames
-/usr/bin/python3 models/train/train.py --data data/synth128/train --val data/synth128/val --config small \
+/usr/bin/python3 models/train/train.py --data data/synth128/train --val data/synth128/val --config small --fuse 0 \
   --out models/train/runs/small --steps 8500 --minutes 110 --face-free 0
 # phase 2: from phase 1's weights with a fresh schedule: twice the data, 8-frame clips (the whole window),
 # face-free clips, class-weighted parts
 /usr/bin/python3 models/train/train.py --init models/train/runs/small/checkpoint.pt \
-  --data data/synth128/train data/synth128/train2 --val data/synth128/val --config small \
+  --data data/synth128/train data/synth128/train2 --val data/synth128/val --config small --fuse 0 \
   --out models/train/runs/small-ft --clip 8 --batch 2 --lr 1e-3 --steps 9000 --minutes 120
 # phase 3: from phase 2's weights with a fresh schedule at half the rate: a third of the data again, and 15 % static
 # clips (one frame held with fresh sensor noise per copy) for the temporal term
 /usr/bin/python3 models/train/train.py --init models/train/runs/small-ft/checkpoint.pt \
-  --data data/synth128/train data/synth128/train2 data/synth128/train3 --val data/synth128/val --config small \
+  --data data/synth128/train data/synth128/train2 data/synth128/train3 --val data/synth128/val --config small --fuse 0 \
   --out models/train/runs/small-p3 --clip 8 --batch 2 --lr 5e-4 --steps 9000 --minutes 105 --static 0.15
 # phase 3's weights exported and read back (the shipped phase 4 started from the committed phase-3 ONNX file, its
 # checkpoint being gone: this keeps the same path, BatchNorms folded and frozen), then phase 4: 35 % static clips
@@ -30,14 +31,18 @@ synth --out data/synth128/test --sequences 24 --frames 24 --size 128 --seed 300 
 /usr/bin/python3 models/train/export_onnx.py --checkpoint models/train/runs/small-p3/checkpoint.pt \
   --out models/train/runs/small-p3/facestream-small-p3.onnx
 /usr/bin/python3 models/train/train.py --init models/train/runs/small-p3/facestream-small-p3.onnx \
-  --data data/synth128/train data/synth128/train2 data/synth128/train3 --val data/synth128/val --config small \
+  --data data/synth128/train data/synth128/train2 data/synth128/train3 --val data/synth128/val --config small --fuse 0 \
   --out models/train/runs/small-p4 --clip 8 --batch 2 --lr 3e-4 --steps 9000 --minutes 85 --static 0.35
 # phase 5: the window reaches the decoder: its 1/8 and 1/4 stages attend over the window per pixel (modules added
 # with zero output, so it starts from phase 4's model), same data and clip mix
 /usr/bin/python3 models/train/train.py --init models/train/runs/small-p4/checkpoint.pt \
-  --data data/synth128/train data/synth128/train2 data/synth128/train3 --val data/synth128/val --config small \
+  --data data/synth128/train data/synth128/train2 data/synth128/train3 --val data/synth128/val --config small --fuse 2 \
   --out models/train/runs/small-p5 --clip 8 --batch 2 --lr 3e-4 --steps 9000 --minutes 85 --static 0.35
-/usr/bin/python3 models/train/export_onnx.py --checkpoint models/train/runs/small-p5/checkpoint.pt \
-  --out models/facestream-small.onnx --version 1.2.0 \
+# phase 6: the window reaches the decoder's 1/2 stage too (compact keys and values per pixel, added with zero output)
+/usr/bin/python3 models/train/train.py --init models/train/runs/small-p5/checkpoint.pt \
+  --data data/synth128/train data/synth128/train2 data/synth128/train3 --val data/synth128/val --config small \
+  --out models/train/runs/small-p6 --clip 8 --batch 2 --lr 3e-4 --steps 9000 --minutes 80 --static 0.35
+/usr/bin/python3 models/train/export_onnx.py --checkpoint models/train/runs/small-p6/checkpoint.pt \
+  --out models/facestream-small.onnx --version 1.3.0 \
   --training-note '{"data": "facelive synth train split: 1,200 sequences x 24 frames at 128 px, seeds 100, 101 and 102 (phase 1: seed 100 only; phase 2: 100 and 101)"}' \
   --fixtures models/fixtures/facestream-small-parity --frames data/synth128/test/seq_0000

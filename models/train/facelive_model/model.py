@@ -14,12 +14,21 @@ Two entry points compute the same thing:
 """
 from dataclasses import dataclass, asdict
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 NEG = -1.0e4  # additive attention bias for keys a query must not see (exp underflows to exactly 0)
+
+
+class FusedStage(NamedTuple):
+    pixels: int
+    channels: int
+    key_dim: int
+    value_dim: int
+    relative: bool     # adds the window's weighted values minus the current frame's (PixelWindowAttention)
 
 
 @dataclass
@@ -46,15 +55,15 @@ class ModelConfig:
         return self.widths[-1]
 
     def fuse_shapes(self) -> list:
-        """(pixels, channels, key dims, value dims) of each fused decoder stage; the cache holds a key and a value
-        per pixel and frame. The 1/2 stage has 4x the pixels of the 1/4 stage: its key and value share its channel
-        count (a quarter key, three quarters value) so its cache and its step stay small; the coarser stages keep
-        a key and a value as wide as their features."""
+        """The fused decoder stages, coarsest first; the cache holds a key and a value per pixel and frame for each.
+        The 1/2 stage has 4x the pixels of the 1/4 stage: its key and value share its channel count (a quarter key,
+        three quarters value) so its cache and its step stay small, and it is relative (see PixelWindowAttention);
+        the coarser stages keep a key and a value as wide as their features."""
         shapes = []
         for i in range(self.fuse):
             c = self.widths[2 - i]
-            dims = (c // 4, c - c // 4) if i == 2 else (c, c)
-            shapes.append(((self.size // 2 ** (3 - i)) ** 2, c, *dims))
+            dims = (c // 4, c - c // 4, True) if i == 2 else (c, c, False)
+            shapes.append(FusedStage((self.size // 2 ** (3 - i)) ** 2, c, *dims))
         return shapes
 
     @property
@@ -63,7 +72,7 @@ class ModelConfig:
         then as many more as the fused stages' keys and values need (FaceStreamNet.forward_step)."""
         half = self.tokens * self.dim
         halves = []
-        for p, _, dk, dv in self.fuse_shapes():
+        for p, _, dk, dv, _ in self.fuse_shapes():
             if (p * (dk + dv)) % (2 * half) or half % (dk + dv):
                 raise ValueError(f'a fused stage of {p} pixels x {dk + dv} cached values does not fill whole cache slots of {half} values')
             halves.append(p * (dk + dv) // half)
@@ -159,11 +168,18 @@ class PixelWindowAttention(nn.Module):
     pixel can average its features over the window where they agree (a still head) and keep its own where they
     differ (motion); whether a trained model makes that choice or applies one fixed filter is measured by
     analysis/window_attention.py (the shipped one: a fixed filter, see the model card). The output projection
-    starts at zero, so a model that gains this module starts from the one it had."""
+    starts at zero, so a model that gains this module starts from the one it had.
 
-    def __init__(self, c: int, window: int, key_dim: int = None, value_dim: int = None):
+    A relative stage adds out(sum_s a_s v_s - v_now): the window's consensus minus the current frame, so that
+    out.kv ~ identity on the noisy directions turns the features into their window average where the attention
+    spreads, and leaves them alone where it stays on the current frame. The plain form (x + out(sum_s a_s v_s))
+    can only add an average to the current frame's noise, not remove it: a stage added in that form still let 69 %
+    of the window-1 jitter through after 1,200 steps (see the model card)."""
+
+    def __init__(self, c: int, window: int, key_dim: int = None, value_dim: int = None, relative: bool = False):
         super().__init__()
         self.key_dim, self.value_dim = key_dim or c, value_dim or c
+        self.relative = relative
         self.heads = max(1, self.key_dim // 32)
         self.norm = nn.LayerNorm(c)
         self.q = nn.Linear(c, self.key_dim)
@@ -208,6 +224,8 @@ class PixelWindowAttention(nn.Module):
         if self.record:
             self.mass = attn.mean((0, 1, 3, 4)).detach()                       # [W], oldest first
         out = (attn[:, :, :w1, ..., None] * self._heads(v_old)).sum(2) + attn[:, :, w1, ..., None] * self._heads(v_now)
+        if self.relative:
+            out = out - self._heads(v_now)
         out = out.transpose(0, 1).reshape(b, h * w, dv)                        # [B,P,Dv]
         return (xf + self.out(out)).transpose(1, 2).reshape(b, c, h, w), kv
 
@@ -228,7 +246,10 @@ class PixelWindowAttention(nn.Module):
         logits = (logits + torch.gather(qa, -1, idx)) / math.sqrt(self.key_dim // self.heads)
         bias = torch.where(allowed, 0.0, NEG)[:, None, None]                   # [B,1,1,T,S]
         attn = torch.softmax(logits + bias, dim=-1)
-        out = (attn @ v).permute(0, 3, 1, 2, 4).reshape(b, t, h * w, self.value_dim)  # [B,T,P,Dv]
+        out = attn @ v                                                         # [B,P,h,T,dh]
+        if self.relative:
+            out = out - v
+        out = out.permute(0, 3, 1, 2, 4).reshape(b, t, h * w, self.value_dim)  # [B,T,P,Dv]
         out = xf + self.out(out)
         return out.reshape(n, h * w, c).transpose(1, 2).reshape(n, c, h, w)
 
@@ -248,7 +269,7 @@ class FaceStreamNet(nn.Module):
         self.up = nn.ModuleList([conv_block(w[3] + w[2], w[2]), conv_block(w[2] + w[1], w[1]), conv_block(w[1] + w[0], w[0], convs=1)])
         # full resolution: one light conv over the upsampled features and the image, then a 1x1 projection
         self.head = nn.Sequential(nn.Conv2d(w[0] + 3, w[0], 3, 1, 1), nn.ReLU(), nn.Conv2d(w[0], 5 + cfg.parts, 1))
-        self.fuse = nn.ModuleList([PixelWindowAttention(c, cfg.window, dk, dv) for _, c, dk, dv in cfg.fuse_shapes()])
+        self.fuse = nn.ModuleList([PixelWindowAttention(c, cfg.window, dk, dv, rel) for _, c, dk, dv, rel in cfg.fuse_shapes()])
 
     # image [B,3,S,S] in [0,1]; focal_px [B]
     def encode(self, image, focal_px):
@@ -301,7 +322,7 @@ class FaceStreamNet(nn.Module):
         fuse = None
         if self.fuse:
             cached, start = [], L
-            for p, _, dk, dv in self.cfg.fuse_shapes():
+            for p, _, dk, dv, _ in self.cfg.fuse_shapes():
                 runs = p * (dk + dv) // (n * c)
                 cached.append(cache[start:start + runs // 2].reshape(runs, b, w1, p // runs, dk + dv))
                 start += runs // 2

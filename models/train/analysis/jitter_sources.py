@@ -20,7 +20,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-from facelive_model.data import CANON_HALF, SURFACE_WITH_CANONICAL, SynthSequences, to_tensors  # noqa: E402
+from export_onnx import StreamingStep  # noqa: E402
+from facelive_model.data import SURFACE_WITH_CANONICAL, SynthSequences, to_tensors  # noqa: E402
 from facelive_model.onnx_import import load_onnx_weights  # noqa: E402
 
 FRAMES = 30
@@ -59,6 +60,7 @@ def jitter(net, cfg, clean, focal, has, window, seed, clean_head, mean_half):
     if mean_half:
         net.up[2] = WindowMean(half, window)
     try:
+        step = StreamingStep(net).eval()   # metric maps, as the exported graph gives them
         cache, valid = net.empty_cache()
         depth, canon = [], []
         with torch.no_grad():
@@ -66,9 +68,9 @@ def jitter(net, cfg, clean, focal, has, window, seed, clean_head, mean_half):
                 if window == 1:
                     cache, valid = net.empty_cache()
                 img = (clean + SIGMA * torch.randn(clean.shape, generator=g)).clamp(0, 1)
-                out, cache, valid = net.forward_step(img, focal, cache, valid)
-                depth.append(torch.exp(out['log_depth'][0, 0]) * focal[0] / 1000.0)
-                canon.append(out['canonical'][0] * CANON_HALF)
+                d, c, _, _, cache, valid = step(img, focal, cache, valid)
+                depth.append(d[0, 0])
+                canon.append(c[0])
     finally:
         net.head, net.up[2] = head, half
     dj = [((depth[t] - depth[t - 1]).abs()[has].mean() * 1000).item() for t in range(cfg.window, FRAMES)]

@@ -223,9 +223,10 @@ class PixelWindowAttention(nn.Module):
         attn = torch.softmax(logits + key_bias[None, :, :, None, None], dim=2)
         if self.record:
             self.mass = attn.mean((0, 1, 3, 4)).detach()                       # [W], oldest first
-        out = (attn[:, :, :w1, ..., None] * self._heads(v_old)).sum(2) + attn[:, :, w1, ..., None] * self._heads(v_now)
+        v_now = self._heads(v_now)                                              # [R,B,P/R,h,dh]
+        out = (attn[:, :, :w1, ..., None] * self._heads(v_old)).sum(2) + attn[:, :, w1, ..., None] * v_now
         if self.relative:
-            out = out - self._heads(v_now)
+            out = out - v_now
         out = out.transpose(0, 1).reshape(b, h * w, dv)                        # [B,P,Dv]
         return (xf + self.out(out)).transpose(1, 2).reshape(b, c, h, w), kv
 

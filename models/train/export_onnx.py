@@ -53,7 +53,7 @@ def contract(cfg: ModelConfig, name: str, version: str, training: dict) -> dict:
         'inputs': {
             'image': {'shape': [1, 3, s, s], 'dtype': 'float32', 'meaning': 'RGB crop, channels first, values 0..1'},
             'focal_px': {'shape': [1], 'dtype': 'float32', 'meaning': "the crop's focal length in crop pixels (frame fx * crop_size / crop side in frame pixels)"},
-            'cache': {'shape': [K, 2, 1, w1, N, C], 'dtype': 'float32', 'meaning': 'state of the previous window-1 frames, oldest first, opaque to the caller; zeros when empty. Slots 0..layers-1: keys and values of each transformer layer; the rest: the fused decoder stages\' keys and values, packed'},
+            'cache': {'shape': [K, 2, 1, w1, N, C], 'dtype': 'float32', 'meaning': 'state of the previous window-1 frames, oldest first, opaque to the caller; zeros when empty. Slots 0..layers-1: keys and values of each transformer layer; the rest: what the fused decoder stages cache (keys and values at 1/8 and 1/4, features at 1/2), packed'},
             'cache_valid': {'shape': [1, w1], 'dtype': 'float32', 'meaning': '1 for cache slots holding a frame of the current shot, 0 for empty ones; all 0 after a cut or a lost face'},
         },
         'outputs': {

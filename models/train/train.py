@@ -39,6 +39,9 @@ def parse_args(argv=None):
     p.add_argument('--lr', type=float, default=2e-3)
     p.add_argument('--init', help='start from this checkpoint\'s (or exported .onnx file\'s) weights with a fresh '
                                   'schedule (a fine-tuning phase)')
+    p.add_argument('--lr-kept', type=float, default=1.0,
+                   help='multiplier on --lr for the weights --init provides (stages it lacks train at --lr): a fresh '
+                        'schedule at full rate shakes weights that have converged')
     p.add_argument('--face-free', type=float, default=0.08, help='share of clips with no face in them')
     p.add_argument('--static', type=float, default=0.0,
                    help='share of clips that hold one frame still with fresh sensor noise per copy (temporal stability)')
@@ -55,6 +58,8 @@ def parse_args(argv=None):
         p.error('--fuse must be 0 to 3 (the decoder has 3 stages before full resolution)')
     if not 0 <= a.face_free < 1:
         p.error('--face-free must be in [0, 1)')
+    if not 0 < a.lr_kept <= 1:
+        p.error('--lr-kept must be in (0, 1]')
     if a.init and not os.path.isfile(a.init):
         p.error(f'--init {a.init}: no such checkpoint')
     for d in a.data + a.val:
@@ -126,22 +131,47 @@ def plot(log_path, png_path):
     plt.close(fig)
 
 
-def grow(model, state: dict, config: dict, cfg: ModelConfig, a) -> None:
-    """Load --init weights into `model`. The earlier model may lack the window-fused decoder stages (a model
-    from before they existed, or with fewer): those modules start as they are built, their output at zero, so
-    the grown model computes what the earlier one did."""
+def grow(model, state: dict, config: dict, cfg: ModelConfig, a) -> list:
+    """Load --init weights into `model`. The earlier model may lack window-fused decoder stages (a model from
+    before they existed, or with fewer), or hold a stage in an earlier form (1.3.0's 1/2 stage attended with
+    projected keys and values; today's blends the features): such stages start as they are built, their output
+    at zero, so the grown model computes what the earlier one did at window 1."""
     ours = cfg.to_json()
     theirs = {**config, 'fuse': config.get('fuse', 0)}
     if {k: v for k, v in theirs.items() if k != 'fuse'} != {k: v for k, v in ours.items() if k != 'fuse'} \
             or theirs['fuse'] > ours['fuse']:
         sys.exit(f'{a.init} holds a {config} model, not --config {a.config}')
+    mine = model.state_dict()
+    replaced = []
+    for i in range(theirs['fuse']):
+        prefix = f'fuse.{i}.'
+        old = {k: v.shape for k, v in state.items() if k.startswith(prefix)}
+        new = {k: v.shape for k, v in mine.items() if k.startswith(prefix)}
+        if old != new:
+            state = {k: v for k, v in state.items() if not k.startswith(prefix)}
+            replaced.append(str(i))
     missing, unexpected = model.load_state_dict(state, strict=False)
     new = [k for k in missing if not k.startswith('fuse.')]
     if new or unexpected:
         sys.exit(f'{a.init}: weights do not fit --config {a.config} (missing {new[:4]}, unexpected {unexpected[:4]})')
-    if missing:
-        stages = sorted({k.split('.')[1] for k in missing})
-        print(f'window-fused decoder stages {", ".join(stages)} added, starting from zero output', flush=True)
+    if replaced:
+        print(f'window-fused decoder stages {", ".join(replaced)} changed form: they start again from zero output', flush=True)
+    added = sorted({k.split('.')[1] for k in missing} - set(replaced))
+    if added:
+        print(f'window-fused decoder stages {", ".join(added)} added, starting from zero output', flush=True)
+    return sorted(missing)
+
+
+def optimizer(model, lr: float, fresh, lr_kept: float):
+    """AdamW; the weights not in `fresh` (names; None: all are) take lr_kept of the schedule's rate."""
+    if fresh is None or lr_kept == 1.0:
+        groups = [{'params': list(model.parameters()), 'lr_scale': 1.0}]
+    else:
+        named = list(model.named_parameters())
+        groups = [{'params': [p for n, p in named if n in fresh], 'lr_scale': 1.0},
+                  {'params': [p for n, p in named if n not in fresh], 'lr_scale': lr_kept}]
+        groups = [g for g in groups if g['params']]
+    return torch.optim.AdamW(groups, lr=lr, weight_decay=0.01)
 
 
 def main(argv=None):
@@ -155,7 +185,7 @@ def main(argv=None):
     if a.fuse is not None:
         cfg = dataclasses.replace(cfg, fuse=a.fuse)
     model = FaceStreamNet(cfg)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
+    fresh, lr_kept = None, 1.0   # parameters --init did not provide, and the rate of the others
     step, seconds = 0, 0.0
     frozen_bn = False
     earlier = []  # phases this run was initialized from: [{'steps', 'minutes'}], for the model card
@@ -164,6 +194,8 @@ def main(argv=None):
         if ck['config'] != cfg.to_json():
             sys.exit(f'{ckpt_path} holds a {ck["config"]} model, not --config {a.config}: use another --out')
         model.load_state_dict(ck['model'])
+        fresh, lr_kept = ck.get('fresh'), ck.get('lr_kept', 1.0)
+        opt = optimizer(model, a.lr, fresh, lr_kept)
         opt.load_state_dict(ck['opt'])
         step, seconds = ck['step'], ck['seconds']
         frozen_bn = ck.get('frozen_bn', False)
@@ -171,7 +203,7 @@ def main(argv=None):
         print(f'resumed at step {step} ({seconds / 60:.1f} min trained)', flush=True)
     elif a.init and a.init.endswith('.onnx'):
         net, onnx_cfg, meta = load_onnx_weights(a.init)
-        grow(model, net.state_dict(), onnx_cfg.to_json(), cfg, a)
+        fresh, lr_kept = grow(model, net.state_dict(), onnx_cfg.to_json(), cfg, a), a.lr_kept
         # its BatchNorms are folded into the convolutions: they stay frozen from here on, in every later phase
         frozen_bn = True
         t = meta.get('training', {})
@@ -179,11 +211,13 @@ def main(argv=None):
         print(f'initialized from {a.init} ({meta["name"]} {meta["version"]})', flush=True)
     elif a.init:
         ck = torch.load(a.init, map_location='cpu')
-        grow(model, ck['model'], ck['config'], cfg, a)
+        fresh, lr_kept = grow(model, ck['model'], ck['config'], cfg, a), a.lr_kept
         frozen_bn = ck.get('frozen_bn', False)
         earlier = ck.get('earlier', []) + [{'steps': ck['step'], 'minutes': round(ck['seconds'] / 60, 1)}]
         print(f'initialized from {a.init} (step {ck["step"]}, {ck["seconds"] / 60:.1f} min trained)', flush=True)
 
+    if not os.path.exists(ckpt_path):
+        opt = optimizer(model, a.lr, fresh, lr_kept)
     train = SynthSequences(a.data)
     train.preload()
     frames = sum(s['frames'] for s in train.seqs)
@@ -194,7 +228,8 @@ def main(argv=None):
 
     def save():
         torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'seconds': seconds,
-                    'config': cfg.to_json(), 'name': a.config, 'earlier': earlier, 'frozen_bn': frozen_bn}, ckpt_path + '.tmp')
+                    'config': cfg.to_json(), 'name': a.config, 'earlier': earlier, 'frozen_bn': frozen_bn,
+                    'fresh': fresh, 'lr_kept': lr_kept}, ckpt_path + '.tmp')
         os.replace(ckpt_path + '.tmp', ckpt_path)
         plot(log_path, os.path.join(a.out, 'loss_curve.png'))
 
@@ -212,7 +247,7 @@ def main(argv=None):
         for g in opt.param_groups:
             # the schedule follows whichever budget (steps or minutes) runs out first, so it always anneals
             progress = max(step / a.steps, seconds / (a.minutes * 60) if a.minutes > 0 else 0.0)
-            g['lr'] = lr_at(progress, step, a.lr)
+            g['lr'] = lr_at(progress, step, a.lr) * g.get('lr_scale', 1.0)  # (checkpoints from before --lr-kept: one group)
         pred = model.forward_clip(img, focal, segment)
         ls = losses(pred, depth.flatten(0, 1), canon.flatten(0, 1), mask.flatten(0, 1), focal.flatten(), a.clip)
         opt.zero_grad()

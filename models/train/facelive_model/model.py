@@ -4,8 +4,9 @@ Path of a frame:
   image [B,3,S,S] -> conv stem (4 stride-2 stages, skips at S/2, S/4, S/8) -> tokens [B,N,C] at S/16
   -> L transformer blocks; each attends over the current frame's tokens and the cached keys/values of up to
      W-1 earlier frames (a sliding window), with a learned embedding of each key's age
-  -> U-Net decoder back to S x S; after its first `fuse` stages (S/8, S/4) every pixel's features also attend to
-     the same pixel's features in the window's earlier frames (the window reaches the per-frame skip features too)
+  -> U-Net decoder back to S x S; after its first `fuse` stages (S/8, S/4, S/2) every pixel's features also see
+     the same pixel's features in the window's earlier frames (the window reaches the per-frame skip features too):
+     attention at S/8 and S/4, a blend towards the window average at S/2
   -> heads: log-depth, canonical (normalized), confidence, part logits.
 
 Two entry points compute the same thing:
@@ -27,8 +28,8 @@ class FusedStage(NamedTuple):
     pixels: int
     channels: int
     key_dim: int
-    value_dim: int
-    relative: bool     # adds the window's weighted values minus the current frame's (PixelWindowAttention)
+    cached: int        # values the cache holds per pixel and frame
+    blend: bool        # PixelWindowBlend (caches the features), else PixelWindowAttention (caches keys and values)
 
 
 @dataclass
@@ -55,15 +56,14 @@ class ModelConfig:
         return self.widths[-1]
 
     def fuse_shapes(self) -> list:
-        """The fused decoder stages, coarsest first; the cache holds a key and a value per pixel and frame for each.
-        The 1/2 stage has 4x the pixels of the 1/4 stage: its key and value share its channel count (a quarter key,
-        three quarters value) so its cache and its step stay small, and it is relative (see PixelWindowAttention);
-        the coarser stages keep a key and a value as wide as their features."""
+        """The fused decoder stages, coarsest first; the cache holds what each needs per pixel and frame.
+        The 1/8 and 1/4 stages attend with a key and a value as wide as their features. The 1/2 stage has 4x the
+        pixels of the 1/4 stage: it caches its features alone and blends towards their window average
+        (PixelWindowBlend), its keys computed from the cached features at each step."""
         shapes = []
         for i in range(self.fuse):
             c = self.widths[2 - i]
-            dims = (c // 4, c - c // 4, True) if i == 2 else (c, c, False)
-            shapes.append(FusedStage((self.size // 2 ** (3 - i)) ** 2, c, *dims))
+            shapes.append(FusedStage((self.size // 2 ** (3 - i)) ** 2, c, *((c // 4, c, True) if i == 2 else (c, 2 * c, False))))
         return shapes
 
     @property
@@ -72,10 +72,10 @@ class ModelConfig:
         then as many more as the fused stages' keys and values need (FaceStreamNet.forward_step)."""
         half = self.tokens * self.dim
         halves = []
-        for p, _, dk, dv, _ in self.fuse_shapes():
-            if (p * (dk + dv)) % (2 * half) or half % (dk + dv):
-                raise ValueError(f'a fused stage of {p} pixels x {dk + dv} cached values does not fill whole cache slots of {half} values')
-            halves.append(p * (dk + dv) // half)
+        for p, _, _, d, _ in self.fuse_shapes():
+            if (p * d) % (2 * half) or half % d:
+                raise ValueError(f'a fused stage of {p} pixels x {d} cached values does not fill whole cache slots of {half} values')
+            halves.append(p * d // half)
         return self.layers + sum(halves) // 2
 
     def to_json(self) -> dict:
@@ -168,18 +168,11 @@ class PixelWindowAttention(nn.Module):
     pixel can average its features over the window where they agree (a still head) and keep its own where they
     differ (motion); whether a trained model makes that choice or applies one fixed filter is measured by
     analysis/window_attention.py (the shipped one: a fixed filter, see the model card). The output projection
-    starts at zero, so a model that gains this module starts from the one it had.
+    starts at zero, so a model that gains this module starts from the one it had."""
 
-    A relative stage adds out(sum_s a_s v_s - v_now): the window's consensus minus the current frame, so that
-    out.kv ~ identity on the noisy directions turns the features into their window average where the attention
-    spreads, and leaves them alone where it stays on the current frame. The plain form (x + out(sum_s a_s v_s))
-    can only add an average to the current frame's noise, not remove it: a stage added in that form still let 69 %
-    of the window-1 jitter through after 1,200 steps (see the model card)."""
-
-    def __init__(self, c: int, window: int, key_dim: int = None, value_dim: int = None, relative: bool = False):
+    def __init__(self, c: int, window: int):
         super().__init__()
-        self.key_dim, self.value_dim = key_dim or c, value_dim or c
-        self.relative = relative
+        self.key_dim = self.value_dim = c
         self.heads = max(1, self.key_dim // 32)
         self.norm = nn.LayerNorm(c)
         self.q = nn.Linear(c, self.key_dim)
@@ -223,10 +216,7 @@ class PixelWindowAttention(nn.Module):
         attn = torch.softmax(logits + key_bias[None, :, :, None, None], dim=2)
         if self.record:
             self.mass = attn.mean((0, 1, 3, 4)).detach()                       # [W], oldest first
-        v_now = self._heads(v_now)                                              # [R,B,P/R,h,dh]
-        out = (attn[:, :, :w1, ..., None] * self._heads(v_old)).sum(2) + attn[:, :, w1, ..., None] * v_now
-        if self.relative:
-            out = out - v_now
+        out = (attn[:, :, :w1, ..., None] * self._heads(v_old)).sum(2) + attn[:, :, w1, ..., None] * self._heads(v_now)
         out = out.transpose(0, 1).reshape(b, h * w, dv)                        # [B,P,Dv]
         return (xf + self.out(out)).transpose(1, 2).reshape(b, c, h, w), kv
 
@@ -248,11 +238,71 @@ class PixelWindowAttention(nn.Module):
         bias = torch.where(allowed, 0.0, NEG)[:, None, None]                   # [B,1,1,T,S]
         attn = torch.softmax(logits + bias, dim=-1)
         out = attn @ v                                                         # [B,P,h,T,dh]
-        if self.relative:
-            out = out - v
         out = out.permute(0, 3, 1, 2, 4).reshape(b, t, h * w, self.value_dim)  # [B,T,P,Dv]
         out = xf + self.out(out)
         return out.reshape(n, h * w, c).transpose(1, 2).reshape(n, c, h, w)
+
+
+class PixelWindowBlend(nn.Module):
+    """Each pixel moves its features towards their average over the window's frames, weighted by how alike they
+    are: x + mix(sum_s a_s x_s - x), a_s = softmax_s(-|K(x_s - x)|^2 + q(x).age_s).
+
+    With mix = identity and an even attention this is the window mean of the stage's features, which
+    analysis/jitter_sources.py found would cut the static-head jitter to 10 % (depth) and 21 % (canonical) of
+    window 1. Attention with projected keys and values (the 1.3.0 stage: x + out(sum_s a_s v_s - v_now), 4-dim
+    keys, 12-dim values) took depth to 44 % but left canonical at 84 %: what it could correct was a 12-dim view
+    of layer-normed features. Here the cache holds the features themselves (as many values per pixel as the
+    1.3.0 stage's keys and values), keys are recomputed from them at each step (a 4-dim projection per pixel and
+    slot, cheap next to reading the cache), and a pixel whose features changed (motion) gets little weight from
+    the earlier frames. mix starts at zero, so a model that gains this module starts from the one it had."""
+
+    def __init__(self, c: int, window: int, key_dim: int):
+        super().__init__()
+        self.key_dim = key_dim
+        self.norm = nn.LayerNorm(c)
+        self.q = nn.Linear(c, key_dim)
+        self.k = nn.Linear(c, key_dim, bias=False)   # applied to differences: a bias would cancel
+        self.mix = nn.Linear(c, c, bias=False)
+        nn.init.zeros_(self.mix.weight)
+        self.age = nn.Parameter(torch.zeros(window, key_dim))
+        nn.init.normal_(self.age, std=0.02)
+        self.record = False      # analysis only: keep the last step's attention mass per window slot
+        self.mass = None
+
+    def step(self, x, cached, bias):
+        """x [B,C,H,W] this frame's features; cached [R,B,W-1,P/R,C]: the earlier frames' features (oldest first),
+        the pixels in R runs (the cache's layout, see FaceStreamNet.forward_step); bias [B,W-1].
+        Returns the blended features and this frame's features [R,B,P/R,C] for the cache."""
+        b, c, h, w = x.shape
+        r, _, w1, pr, _ = cached.shape
+        xf = x.flatten(2).transpose(1, 2)                                      # [B,P,C]
+        now = xf.reshape(b, r, pr, c).transpose(0, 1)                          # [R,B,P/R,C]
+        q = self.q(self.norm(now))                                             # [R,B,P/R,Dk]
+        k_now = self.k(now)
+        d_old = ((self.k(cached) - k_now[:, :, None]) ** 2).sum(-1)            # [R,B,W-1,P/R]
+        ages = torch.cat([self.age[1:w1 + 1].flip(0), self.age[:1]])           # [W,Dk], oldest first
+        logits = torch.einsum('rbpd,wd->rbwp', q, ages) - torch.cat([d_old, torch.zeros_like(d_old[:, :, :1])], 2)
+        key_bias = torch.cat([bias, torch.zeros_like(bias[:, :1])], 1)         # [B,W]
+        attn = torch.softmax(logits + key_bias[None, :, :, None], dim=2)       # [R,B,W,P/R]
+        if self.record:
+            self.mass = attn.mean((0, 1, 3)).detach()                          # [W], oldest first
+        toward = (attn[:, :, :w1, :, None] * cached).sum(2) - (1.0 - attn[:, :, w1, :, None]) * now
+        out = toward.transpose(0, 1).reshape(b, h * w, c)                     # sum_s a_s x_s - x
+        return (xf + self.mix(out)).transpose(1, 2).reshape(b, c, h, w), now
+
+    def clip(self, x, b, allowed, age_index):
+        """x [B*T,C,H,W] (frames of a clip consecutive); allowed [B,T,T]; age_index [T,T]."""
+        n, c, h, w = x.shape
+        t = n // b
+        xf = x.flatten(2).transpose(1, 2).reshape(b, t, h * w, c).transpose(1, 2)  # [B,P,T,C]
+        q = self.q(self.norm(xf))                                              # [B,P,T,Dk]
+        k = self.k(xf)
+        d = ((k[:, :, :, None] - k[:, :, None]) ** 2).sum(-1)                  # [B,P,T,S]
+        qa = q @ self.age.t()                                                  # [B,P,T,W]
+        logits = torch.gather(qa, -1, age_index[None, None].expand(b, h * w, t, t)) - d
+        attn = torch.softmax(logits + torch.where(allowed, 0.0, NEG)[:, None], dim=-1)
+        out = xf + self.mix(attn @ xf - xf)                                    # [B,P,T,C]
+        return out.transpose(1, 2).reshape(n, h * w, c).transpose(1, 2).reshape(n, c, h, w)
 
 
 class FaceStreamNet(nn.Module):
@@ -270,7 +320,8 @@ class FaceStreamNet(nn.Module):
         self.up = nn.ModuleList([conv_block(w[3] + w[2], w[2]), conv_block(w[2] + w[1], w[1]), conv_block(w[1] + w[0], w[0], convs=1)])
         # full resolution: one light conv over the upsampled features and the image, then a 1x1 projection
         self.head = nn.Sequential(nn.Conv2d(w[0] + 3, w[0], 3, 1, 1), nn.ReLU(), nn.Conv2d(w[0], 5 + cfg.parts, 1))
-        self.fuse = nn.ModuleList([PixelWindowAttention(c, cfg.window, dk, dv, rel) for _, c, dk, dv, rel in cfg.fuse_shapes()])
+        self.fuse = nn.ModuleList([PixelWindowBlend(c, cfg.window, dk) if blend else PixelWindowAttention(c, cfg.window)
+                                   for _, c, dk, _, blend in cfg.fuse_shapes()])
 
     # image [B,3,S,S] in [0,1]; focal_px [B]
     def encode(self, image, focal_px):
@@ -309,8 +360,8 @@ class FaceStreamNet(nn.Module):
         """One frame. cache [K,2,B,W-1,N,C] (K = cfg.cache_layers); cache_valid [B,W-1] (1 valid, 0 empty/reset),
         oldest first.
 
-        Cache slots 0..L-1 hold each layer's keys and values; then each fused stage's keys and values [P,Dk+Dv] per
-        frame take P*(Dk+Dv)/(N*C) halves of slots, a run of pixels in each, so that reading them is a reshape and the
+        Cache slots 0..L-1 hold each layer's keys and values; then what each fused stage caches, [P,D] per
+        frame, takes P*D/(N*C) halves of slots, a run of pixels in each, so that reading them is a reshape and the
         whole cache moves by one frame in a single concatenation (copies of the cache were most of the cost)."""
         L = self.cfg.layers
         tokens, skips = self.encode(image, focal_px)
@@ -323,9 +374,9 @@ class FaceStreamNet(nn.Module):
         fuse = None
         if self.fuse:
             cached, start = [], L
-            for p, _, dk, dv, _ in self.cfg.fuse_shapes():
-                runs = p * (dk + dv) // (n * c)
-                cached.append(cache[start:start + runs // 2].reshape(runs, b, w1, p // runs, dk + dv))
+            for p, _, _, d, _ in self.cfg.fuse_shapes():
+                runs = p * d // (n * c)
+                cached.append(cache[start:start + runs // 2].reshape(runs, b, w1, p // runs, d))
                 start += runs // 2
 
             def fuse(i, x):

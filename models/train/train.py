@@ -45,6 +45,8 @@ def parse_args(argv=None):
     p.add_argument('--face-free', type=float, default=0.08, help='share of clips with no face in them')
     p.add_argument('--static', type=float, default=0.0,
                    help='share of clips that hold one frame still with fresh sensor noise per copy (temporal stability)')
+    p.add_argument('--temporal', type=float, default=0.5,
+                   help='weight of the temporal term in the training loss (validation totals always use 0.5)')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--checkpoint-every', type=int, default=200)
@@ -58,6 +60,8 @@ def parse_args(argv=None):
         p.error('--fuse must be 0 to 3 (the decoder has 3 stages before full resolution)')
     if not 0 <= a.face_free < 1:
         p.error('--face-free must be in [0, 1)')
+    if a.temporal < 0:
+        p.error('--temporal must be >= 0')
     if not 0 < a.lr_kept <= 1:
         p.error('--lr-kept must be in (0, 1]')
     if a.init and not os.path.isfile(a.init):
@@ -134,8 +138,9 @@ def plot(log_path, png_path):
 def grow(model, state: dict, config: dict, cfg: ModelConfig, a) -> list:
     """Load --init weights into `model`. The earlier model may lack window-fused decoder stages (a model from
     before they existed, or with fewer), or hold a stage in an earlier form (1.3.0's 1/2 stage attended with
-    projected keys and values; today's blends the features): such stages start as they are built, their output
-    at zero, so the grown model computes what the earlier one did at window 1."""
+    projected keys and values; today's blends the features): such stages start as they are built (attention
+    with its output at zero, a blend as the window mean), so at window 1 the grown model computes what the
+    earlier one did."""
     ours = cfg.to_json()
     theirs = {**config, 'fuse': config.get('fuse', 0)}
     if {k: v for k, v in theirs.items() if k != 'fuse'} != {k: v for k, v in ours.items() if k != 'fuse'} \
@@ -155,10 +160,10 @@ def grow(model, state: dict, config: dict, cfg: ModelConfig, a) -> list:
     if new or unexpected:
         sys.exit(f'{a.init}: weights do not fit --config {a.config} (missing {new[:4]}, unexpected {unexpected[:4]})')
     if replaced:
-        print(f'window-fused decoder stages {", ".join(replaced)} changed form: they start again from zero output', flush=True)
+        print(f'window-fused decoder stages {", ".join(replaced)} changed form: they start again as built', flush=True)
     added = sorted({k.split('.')[1] for k in missing} - set(replaced))
     if added:
-        print(f'window-fused decoder stages {", ".join(added)} added, starting from zero output', flush=True)
+        print(f'window-fused decoder stages {", ".join(added)} added, as built', flush=True)
     return sorted(missing)
 
 
@@ -249,7 +254,7 @@ def main(argv=None):
             progress = max(step / a.steps, seconds / (a.minutes * 60) if a.minutes > 0 else 0.0)
             g['lr'] = lr_at(progress, step, a.lr) * g.get('lr_scale', 1.0)  # (checkpoints from before --lr-kept: one group)
         pred = model.forward_clip(img, focal, segment)
-        ls = losses(pred, depth.flatten(0, 1), canon.flatten(0, 1), mask.flatten(0, 1), focal.flatten(), a.clip)
+        ls = losses(pred, depth.flatten(0, 1), canon.flatten(0, 1), mask.flatten(0, 1), focal.flatten(), a.clip, a.temporal)
         opt.zero_grad()
         ls['total'].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -13,8 +13,9 @@ def confidence(conf_raw: torch.Tensor) -> torch.Tensor:
     return 1.0 + torch.exp(conf_raw.clamp(max=8.0))
 
 
-def losses(pred: dict, depth, canon, mask, focal, clip: int) -> dict:
-    """depth [N,1,S,S] metres (0 = none); canon [N,3,S,S] normalized; mask [N,S,S]; focal [N] crop pixels."""
+def losses(pred: dict, depth, canon, mask, focal, clip: int, temporal_weight: float = 0.5) -> dict:
+    """depth [N,1,S,S] metres (0 = none); canon [N,3,S,S] normalized; mask [N,S,S]; focal [N] crop pixels.
+    temporal_weight: how much the temporal term counts in 'total' (stability against lag)."""
     surface = (depth > 0).float()                                              # any surface: depth is defined
     has_canon = torch.zeros_like(mask, dtype=torch.bool)
     for p in CANONICAL_PARTS:
@@ -56,7 +57,7 @@ def losses(pred: dict, depth, canon, mask, focal, clip: int) -> dict:
         l_temp = (((pc1 - pc0) - (tc1 - tc0)).abs().sum(2, keepdim=True) * valid).sum() / valid.sum().clamp(min=1)
         l_temp = l_temp + ((((pd1 - pd0) - (td1 - td0)).abs()) * valid).sum() / valid.sum().clamp(min=1)
 
-    total = l_depth + 0.5 * l_grad + l_conf + 0.2 * l_parts + 0.5 * l_temp
+    total = l_depth + 0.5 * l_grad + l_conf + 0.2 * l_parts + temporal_weight * l_temp
     return {
         'total': total, 'depth': l_depth, 'depth_grad': l_grad, 'canonical': l_canon_plain,
         'conf': l_conf, 'parts': l_parts, 'temporal': l_temp,

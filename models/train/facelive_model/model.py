@@ -253,8 +253,12 @@ class PixelWindowBlend(nn.Module):
     keys, 12-dim values) took depth to 44 % but left canonical at 84 %: what it could correct was a 12-dim view
     of layer-normed features. Here the cache holds the features themselves (as many values per pixel as the
     1.3.0 stage's keys and values), keys are recomputed from them at each step (a 4-dim projection per pixel and
-    slot, cheap next to reading the cache), and a pixel whose features changed (motion) gets little weight from
-    the earlier frames. mix starts at zero, so a model that gains this module starts from the one it had."""
+    slot, cheap next to reading the cache), and a pixel whose features changed (motion) can give little weight to
+    the earlier frames. mix starts at the identity: the stage starts as the window mean and learns where not to
+    average (motion). Started at zero it grew in one direction only (rank 1 after 800 steps: depth jitter 34 % of
+    window 1, canonical still 84 %); the gradients of the directions where averaging helps canonical were too weak.
+    At window 1 (no cached frame) the stage changes nothing whatever mix is, so a model that gains it keeps its
+    window-1 outputs."""
 
     def __init__(self, c: int, window: int, key_dim: int):
         super().__init__()
@@ -263,7 +267,7 @@ class PixelWindowBlend(nn.Module):
         self.q = nn.Linear(c, key_dim)
         self.k = nn.Linear(c, key_dim, bias=False)   # applied to differences: a bias would cancel
         self.mix = nn.Linear(c, c, bias=False)
-        nn.init.zeros_(self.mix.weight)
+        nn.init.eye_(self.mix.weight)
         self.age = nn.Parameter(torch.zeros(window, key_dim))
         nn.init.normal_(self.age, std=0.02)
         self.record = False      # analysis only: keep the last step's attention mass per window slot

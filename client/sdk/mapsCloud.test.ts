@@ -1,5 +1,5 @@
 import t from 'tap';
-import { CropPlacement } from '../../server/engine/crop.js';
+import { CropPlacement } from '../../shared/cropPlacement.js';
 import { subsampleMaps } from '../../server/egress/resultEncoder.js';
 import { PartId } from '../../shared/parts.js';
 import { mapPixelToFrame, mapsToCloud } from './mapsCloud.js';

@@ -5,6 +5,7 @@
  * at crop pixel j*stride + (stride-1)/2 floored, and the crop box places crop pixels in the frame.
  */
 import { CANONICAL_NORMALIZATION } from '../../shared/canonical.js';
+import { CropPlacement } from '../../shared/cropPlacement.js';
 import { hasCanonical } from '../../shared/parts.js';
 import type { PlainMaps } from '../../shared/wire/mapCodec.js';
 import type { CropBoxWire } from '../../shared/wire/schema.js';
@@ -21,9 +22,14 @@ export interface CloudPoints {
 
 /** Frame pixel (x, y) of map pixel (i, j). */
 export function mapPixelToFrame(box: CropBoxWire, cropSize: number, mapSize: number, i: number, j: number): [number, number] {
-  const stride = Math.max(1, Math.round(cropSize / mapSize)), off = (stride - 1) >> 1, scale = box.side / cropSize;
-  const half = (cropSize - 1) / 2;
-  return [box.centerX + (i * stride + off - half) * scale, box.centerY + (j * stride + off - half) * scale];
+  return mapPlacement(box, cropSize, mapSize)(i, j);
+}
+
+/** The frame pixel of each map pixel of a map of size mapSize cut from this crop. */
+function mapPlacement(box: CropBoxWire, cropSize: number, mapSize: number): (i: number, j: number) => [number, number] {
+  const placement = new CropPlacement(box, cropSize);
+  const stride = Math.max(1, Math.round(cropSize / mapSize)), off = (stride - 1) >> 1;
+  return (i, j) => [placement.frameX(i * stride + off), placement.frameY(j * stride + off)];
 }
 
 /** `intrinsics`: [fx, fy, cx, cy] in frame pixels (result.intrinsics). */
@@ -31,6 +37,7 @@ export function mapsToCloud(maps: PlainMaps, box: CropBoxWire, cropSize: number,
   const S = maps.size, n = S * S;
   const [fx, fy, cx, cy] = [intrinsics[0], intrinsics[1], intrinsics[2], intrinsics[3]];
   const { centerM, halfExtentM } = CANONICAL_NORMALIZATION;
+  const toFrame = mapPlacement(box, cropSize, S);
   let count = 0;
   for (let i = 0; i < n; i++) if (hasCanonical(maps.mask[i]) && maps.depth[i] > 0) count++;
   const positions = new Float32Array(count * 3), colors = new Uint8Array(count * 3), framePixels = new Float32Array(count * 2);
@@ -38,7 +45,7 @@ export function mapsToCloud(maps: PlainMaps, box: CropBoxWire, cropSize: number,
   for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
     const i = y * S + x, d = maps.depth[i];
     if (!hasCanonical(maps.mask[i]) || !(d > 0)) continue;
-    const [u, v] = mapPixelToFrame(box, cropSize, S, x, y);
+    const [u, v] = toFrame(x, y);
     positions[k * 3] = ((u - cx) / fx) * d;
     positions[k * 3 + 1] = ((v - cy) / fy) * d;
     positions[k * 3 + 2] = d;

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { CropPlacement, cropToModelInput, type FramePixels } from './crop.js';
+import { CropPlacement } from '../../shared/cropPlacement.js';
+import { cropToModelInput, type FramePixels } from './crop.js';
 
 function gradientFrame(W: number, H: number): FramePixels {
   const data = new Uint8Array(W * H * 3);

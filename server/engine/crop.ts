@@ -1,59 +1,16 @@
 /**
- * The square face crop: where it lies in the frame, how crop pixels map back to frame pixels, its focal length,
- * and the resampling of RGB or I420 frames into the model's input (RGB, channels first, 0..1).
+ * The square face crop: the resampling of RGB or I420 frames into the model's input (RGB, channels first, 0..1);
+ * where it lies in the frame and its focal length are CropPlacement's (shared: the client places maps with it).
  *
  * Coordinates: pixel centres at integers in both the frame and the crop (as everywhere in the project).
  */
+import { CropPlacement } from '../../shared/cropPlacement.js';
 import { InputError } from '../../shared/errors.js';
-
-/** A square region of the frame, in frame pixels. */
-export interface CropBox {
-  readonly centerX: number;
-  readonly centerY: number;
-  /** side length, frame pixels */
-  readonly side: number;
-}
 
 /** A decoded frame: packed RGB (3 bytes per pixel) or planar I420 (BT.601 limited range). */
 export type FramePixels =
   | { readonly format: 'rgb'; readonly width: number; readonly height: number; readonly data: Uint8Array }
   | { readonly format: 'i420'; readonly width: number; readonly height: number; readonly data: Uint8Array };
-
-export class CropPlacement {
-  /** frame pixels per crop pixel */
-  readonly scale: number;
-
-  constructor(
-    readonly box: CropBox,
-    /** crop side, pixels (the model's crop_size) */
-    readonly size: number,
-  ) {
-    if (!(box.side > 0) || !Number.isFinite(box.side)) throw new InputError(`crop side must be positive, got ${box.side}`);
-    this.scale = box.side / size;
-  }
-
-  /** Frame x of crop x (either may be fractional). */
-  frameX(xc: number): number {
-    return this.box.centerX + (xc - (this.size - 1) / 2) * this.scale;
-  }
-
-  frameY(yc: number): number {
-    return this.box.centerY + (yc - (this.size - 1) / 2) * this.scale;
-  }
-
-  cropX(xf: number): number {
-    return (xf - this.box.centerX) / this.scale + (this.size - 1) / 2;
-  }
-
-  cropY(yf: number): number {
-    return (yf - this.box.centerY) / this.scale + (this.size - 1) / 2;
-  }
-
-  /** The crop's focal length in crop pixels, for a frame focal length in frame pixels. */
-  focalPx(frameFocalPx: number): number {
-    return frameFocalPx / this.scale;
-  }
-}
 
 function checkFrame(f: FramePixels): void {
   const need = f.format === 'rgb' ? f.width * f.height * 3 : f.width * f.height + 2 * ((f.width + 1) >> 1) * ((f.height + 1) >> 1);

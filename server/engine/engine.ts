@@ -8,7 +8,8 @@
  */
 import { InputError, InvalidStateError } from '../../shared/errors.js';
 import { hasCanonical, PartId } from '../../shared/parts.js';
-import { CropPlacement, cropToModelInput, type CropBox, type FramePixels } from './crop.js';
+import { CropPlacement, type CropBox } from '../../shared/cropPlacement.js';
+import { cropToModelInput, type FramePixels } from './crop.js';
 import { boxFromMask, FACE_REGION_DEFAULTS, faceCertainty, smoothBox, wholeFrameBox, type FaceRegionOptions } from './faceRegion.js';
 import type { StepOutputs, StreamState } from './model/faceModel.js';
 import { InferenceClient } from './model/inferenceClient.js';

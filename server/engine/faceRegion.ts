@@ -5,7 +5,7 @@
  * Pure: the engine runs the model; this stage only turns masks into boxes.
  */
 import { PartId } from '../../shared/parts.js';
-import { CropPlacement, type CropBox } from './crop.js';
+import { CropPlacement, type CropBox } from '../../shared/cropPlacement.js';
 
 export interface FaceRegionOptions {
   /**

@@ -5,7 +5,7 @@
  * it (poseRefine.ts), since the model's depth errors (per cent of the distance) would otherwise tilt the head.
  */
 import { PartId } from '../../../shared/parts.js';
-import type { CropPlacement } from '../crop.js';
+import type { CropPlacement } from '../../../shared/cropPlacement.js';
 import type { FrameIntrinsics } from '../engine.js';
 import { fitHeadPose, type RigidPose } from './headPose.js';
 import { refinePoseByReprojection, REFINE_DEFAULTS } from './poseRefine.js';

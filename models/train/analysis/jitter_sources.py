@@ -3,8 +3,8 @@ canonical maps on one frame held still with fresh sensor noise per copy), on the
 the noise replaced by an oracle:
 
   clean head image   the full-resolution head sees the noise-free image (its only direct view of the pixels)
-  1/2 averaged       the decoder's 1/2 stage features are the mean of the window's (what window attention at 1/2
-                     could do at best on a still head)
+  1/2 averaged       the decoder's 1/2 stage features are the mean of the window's (what the window at 1/2
+                     could do at best on a still head; the 1/2 stage's own blend then acts on that mean)
   both               the two together
 
 A path whose oracle removes most of the jitter is where the window does not reach and should.

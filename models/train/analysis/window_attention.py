@@ -1,6 +1,7 @@
 """Where the attention goes on a static clip and on a moving one: the mass per window slot (oldest first, current
 last) at the last of 8 steps, averaged over heads and tokens (pixels), for each transformer layer and each
-window-fused decoder stage. Even mass means the features are averaged over the window.
+window-fused decoder stage (the 1/2 stage's blend weights a_s). Even mass means the features are averaged over the
+window.
 
   /usr/bin/python3 models/train/analysis/window_attention.py models/facestream-small.onnx data/synth128/val
 """

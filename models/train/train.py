@@ -193,15 +193,14 @@ def main(argv=None):
     fresh, lr_kept = None, 1.0   # parameters --init did not provide, and the rate of the others
     step, seconds = 0, 0.0
     frozen_bn = False
+    opt_state = None  # a resumed run's optimizer state, loaded once the optimizer is built
     earlier = []  # phases this run was initialized from: [{'steps', 'minutes'}], for the model card
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location='cpu')
         if ck['config'] != cfg.to_json():
             sys.exit(f'{ckpt_path} holds a {ck["config"]} model, not --config {a.config}: use another --out')
         model.load_state_dict(ck['model'])
-        fresh, lr_kept = ck.get('fresh'), ck.get('lr_kept', 1.0)
-        opt = optimizer(model, a.lr, fresh, lr_kept)
-        opt.load_state_dict(ck['opt'])
+        fresh, lr_kept, opt_state = ck.get('fresh'), ck.get('lr_kept', 1.0), ck['opt']
         step, seconds = ck['step'], ck['seconds']
         frozen_bn = ck.get('frozen_bn', False)
         earlier = ck.get('earlier', [])
@@ -221,8 +220,9 @@ def main(argv=None):
         earlier = ck.get('earlier', []) + [{'steps': ck['step'], 'minutes': round(ck['seconds'] / 60, 1)}]
         print(f'initialized from {a.init} (step {ck["step"]}, {ck["seconds"] / 60:.1f} min trained)', flush=True)
 
-    if not os.path.exists(ckpt_path):
-        opt = optimizer(model, a.lr, fresh, lr_kept)
+    opt = optimizer(model, a.lr, fresh, lr_kept)
+    if opt_state is not None:
+        opt.load_state_dict(opt_state)
     train = SynthSequences(a.data)
     train.preload()
     frames = sum(s['frames'] for s in train.seqs)

@@ -4,7 +4,8 @@
  *
  * Path of a frame: faceRegion (detect or track the box) → crop → model step in a worker (with the window cache)
  * → part mask → canonical index → landmarks and tracked points by canonical lookup → result in frame pixels.
- * A frame with no face gives { kind: 'noFace' } and resets the window; it never throws for that.
+ * A frame with no face gives { kind: 'noFace' } and resets the window; it never throws for that. A cut (the
+ * caller's flag, or a change of frame size) forgets the window and the box.
  */
 import { InputError, InvalidStateError } from '../../shared/errors.js';
 import { hasCanonical, PartId } from '../../shared/parts.js';
@@ -182,6 +183,7 @@ interface PointSeed {
 
 export class EngineSession {
   private box: CropBox | null = null;
+  private frameSize: { width: number; height: number } | null = null;
   /** the current box is the caller's faceBox, not a detection */
   private boxFromCaller = false;
   private state: StreamState;
@@ -254,7 +256,11 @@ export class EngineSession {
     const base = { frameId: frame.frameId, captureTimeMs: frame.captureTimeMs };
     const start = performance.now();
     let detectMs = 0;
-    if (frame.cut) {
+    // a new frame size (the camera or the browser changed resolution mid-stream) is a cut: the box is in the old
+    // frame's pixels, and the cached frames' per-pixel features would not line up with the new crop
+    const resized = this.frameSize !== null && (this.frameSize.width !== W || this.frameSize.height !== H);
+    this.frameSize = { width: W, height: H };
+    if (frame.cut || resized) {
       this.box = null;
       this.resetWindow();
     }

@@ -73,9 +73,23 @@ t.test('tiny model: synth → train → resume → export → onnxruntime-node m
   t.equal(check.code, 0, said(check, 'check_onnx_import.py exits 0'));
   if (check.code === 0) t.equal(JSON.parse(check.stdout.trim().split('\n').pop()!).max_abs_diff, 0, 'imported weights export to the same tensors');
   const fromOnnx = join(dir, 'run-from-onnx');
-  const phase = run(PYTHON, ['models/train/train.py', '--init', onnx, '--data', join(dir, 'train'), '--config', 'tiny', '--out', fromOnnx, '--steps', '20', '--checkpoint-every', '20', '--lr', '1e-3']);
+  // as phase 8 was trained: the 1/2 blend's mix held at the identity, the rest of that stage at the full rate, the
+  // other weights at a tenth of it, with static and rest-then-move clips
+  const phase = run(PYTHON, ['models/train/train.py', '--init', onnx, '--data', join(dir, 'train'), '--config', 'tiny', '--out', fromOnnx,
+    '--steps', '20', '--checkpoint-every', '20', '--lr', '1e-3', '--lr-kept', '0.1', '--as-built', 'fuse.2.mix', '--retrain', 'fuse.2.',
+    '--static', '0.3', '--hold-move', '0.3']);
   t.equal(phase.code, 0, said(phase, 'train.py --init tiny.onnx trains 20 steps'));
   t.match(phase.out, /initialized from .*tiny\.onnx/, 'from the ONNX file');
+  t.match(phase.out, /as built, not trained: fuse\.2\.mix\.weight; at the full rate although loaded: fuse\.2\.age, /, 'says which weights it holds and which it retrains');
+  const held = run(PYTHON, ['-c', `import sys, torch
+ck = torch.load(sys.argv[1])
+m, a = ck['model']['fuse.2.mix.weight'], ck['opt']['param_groups']
+print((m - torch.eye(m.shape[0])).abs().max().item(), ck['held'], sorted(g['lr_scale'] for g in a), sum(len(g['params']) for g in a))`, join(fromOnnx, 'checkpoint.pt')]);
+  t.equal(held.code, 0, said(held, 'checkpoint readable'));
+  t.match(held.stdout.trim(), /^0\.0 \['fuse\.2\.mix\.weight'\] \[0\.1, 1\.0\] \d+$/, `after 20 steps the mix is still the identity, kept out of the optimizer's two groups: ${held.stdout.trim()}`);
+  const bad = run(PYTHON, ['models/train/train.py', '--init', onnx, '--data', join(dir, 'train'), '--config', 'tiny', '--out', join(dir, 'run-bad'), '--steps', '1', '--as-built', 'fuse.9.']);
+  t.not(bad.code, 0, 'an --as-built prefix that names no weight is refused');
+  t.match(bad.out, /--as-built fuse\.9\.: no weight/, `and says so: ${bad.out.trim().split('\n').pop()}`);
   const onnx2 = join(dir, 'tiny2.onnx'), fixtures2 = join(dir, 'tiny2-parity');
   const exp2 = run(PYTHON, ['models/train/export_onnx.py', '--checkpoint', join(fromOnnx, 'checkpoint.pt'), '--out', onnx2, '--fixtures', fixtures2, '--frames', join(dir, 'val', 'seq_0000')]);
   t.equal(exp2.code, 0, said(exp2, 'and exports'));

@@ -45,6 +45,14 @@ def parse_args(argv=None):
     p.add_argument('--face-free', type=float, default=0.08, help='share of clips with no face in them')
     p.add_argument('--static', type=float, default=0.0,
                    help='share of clips that hold one frame still with fresh sensor noise per copy (temporal stability)')
+    p.add_argument('--hold-move', type=float, default=0.0,
+                   help='share of clips whose first frame rests for a few frames (fresh noise per copy) before the '
+                        'motion goes on: the window must learn to drop frames that stop matching')
+    p.add_argument('--retrain', nargs='+', default=[], metavar='PREFIX',
+                   help='weights (name prefixes, e.g. fuse.2.) that train at --lr although --init provides them')
+    p.add_argument('--as-built', nargs='+', default=[], metavar='PREFIX',
+                   help='weights (name prefixes, e.g. fuse.2.mix) that keep their values as built, neither loaded '
+                        'from --init nor trained')
     p.add_argument('--temporal', type=float, default=0.5,
                    help='weight of the temporal term in the training loss (validation totals always use 0.5)')
     p.add_argument('--threads', type=int, default=2)
@@ -54,8 +62,10 @@ def parse_args(argv=None):
     a = p.parse_args(argv)
     if a.clip < 1 or a.batch < 1 or a.steps < 1:
         p.error('--clip, --batch and --steps must be positive')
-    if not 0 <= a.static < 1:
-        p.error('--static must be in [0, 1)')
+    if not 0 <= a.static < 1 or not 0 <= a.hold_move < 1 or a.static + a.hold_move >= 1:
+        p.error('--static and --hold-move must be in [0, 1) and leave some moving clips')
+    if (a.retrain or a.as_built) and not a.init:
+        p.error('--retrain and --as-built name weights of --init: give --init')
     if a.fuse is not None and not 0 <= a.fuse <= 3:
         p.error('--fuse must be 0 to 3 (the decoder has 3 stages before full resolution)')
     if not 0 <= a.face_free < 1:
@@ -167,12 +177,39 @@ def grow(model, state: dict, config: dict, cfg: ModelConfig, a) -> list:
     return sorted(missing)
 
 
+def chosen(model, built: dict, fresh: list, a) -> tuple:
+    """Apply --retrain and --as-built to a model just loaded from --init: returns the names that train at the full
+    rate (`fresh` and those --retrain names) and those held at their as-built values (--as-built names)."""
+    names = [n for n, _ in model.named_parameters()]
+
+    def matching(prefixes, flag):
+        out = []
+        for prefix in prefixes:
+            hit = [n for n in names if n.startswith(prefix)]
+            if not hit:
+                sys.exit(f'{flag} {prefix}: no weight of --config {a.config} starts so (e.g. {names[-1]})')
+            out += hit
+        return sorted(set(out))
+
+    held = matching(a.as_built, '--as-built')
+    with torch.no_grad():
+        params = dict(model.named_parameters())
+        for n in held:
+            params[n].copy_(built[n])
+    retrained = matching(a.retrain, '--retrain')
+    if held or retrained:
+        print(f'as built, not trained: {", ".join(held) or "none"}; at the full rate although loaded: '
+              f'{", ".join(n for n in retrained if n not in held) or "none"}', flush=True)
+    return sorted((set(fresh) | set(retrained)) - set(held)), held
+
+
 def optimizer(model, lr: float, fresh, lr_kept: float):
-    """AdamW; the weights not in `fresh` (names; None: all are) take lr_kept of the schedule's rate."""
+    """AdamW over the weights that train (requires_grad); those not in `fresh` (names; None: all are) take lr_kept
+    of the schedule's rate."""
     if fresh is None or lr_kept == 1.0:
-        groups = [{'params': list(model.parameters()), 'lr_scale': 1.0}]
+        groups = [{'params': [p for p in model.parameters() if p.requires_grad], 'lr_scale': 1.0}]
     else:
-        named = list(model.named_parameters())
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
         groups = [{'params': [p for n, p in named if n in fresh], 'lr_scale': 1.0},
                   {'params': [p for n, p in named if n not in fresh], 'lr_scale': lr_kept}]
         groups = [g for g in groups if g['params']]
@@ -190,7 +227,9 @@ def main(argv=None):
     if a.fuse is not None:
         cfg = dataclasses.replace(cfg, fuse=a.fuse)
     model = FaceStreamNet(cfg)
+    built = {k: v.clone() for k, v in model.state_dict().items()}
     fresh, lr_kept = None, 1.0   # parameters --init did not provide, and the rate of the others
+    held = []                    # parameters kept as built (--as-built)
     step, seconds = 0, 0.0
     frozen_bn = False
     opt_state = None  # a resumed run's optimizer state, loaded once the optimizer is built
@@ -204,6 +243,7 @@ def main(argv=None):
         step, seconds = ck['step'], ck['seconds']
         frozen_bn = ck.get('frozen_bn', False)
         earlier = ck.get('earlier', [])
+        held = ck.get('held', [])
         print(f'resumed at step {step} ({seconds / 60:.1f} min trained)', flush=True)
     elif a.init and a.init.endswith('.onnx'):
         net, onnx_cfg, meta = load_onnx_weights(a.init)
@@ -219,6 +259,10 @@ def main(argv=None):
         frozen_bn = ck.get('frozen_bn', False)
         earlier = ck.get('earlier', []) + [{'steps': ck['step'], 'minutes': round(ck['seconds'] / 60, 1)}]
         print(f'initialized from {a.init} (step {ck["step"]}, {ck["seconds"] / 60:.1f} min trained)', flush=True)
+    if a.init and not os.path.exists(ckpt_path):
+        fresh, held = chosen(model, built, fresh, a)
+    for n, p in model.named_parameters():
+        p.requires_grad_(n not in held)
 
     opt = optimizer(model, a.lr, fresh, lr_kept)
     if opt_state is not None:
@@ -234,7 +278,7 @@ def main(argv=None):
     def save():
         torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'seconds': seconds,
                     'config': cfg.to_json(), 'name': a.config, 'earlier': earlier, 'frozen_bn': frozen_bn,
-                    'fresh': fresh, 'lr_kept': lr_kept}, ckpt_path + '.tmp')
+                    'fresh': fresh, 'lr_kept': lr_kept, 'held': held}, ckpt_path + '.tmp')
         os.replace(ckpt_path + '.tmp', ckpt_path)
         plot(log_path, os.path.join(a.out, 'loss_curve.png'))
 

@@ -149,11 +149,26 @@ def static_clip(img, focal, segment, depth, canon, mask, rng: random.Random):
     return tuple(held)
 
 
+def hold_then_move_clip(img, focal, segment, depth, canon, mask, rng: random.Random):
+    """The clip's first frame held still for a few frames, then the motion from that frame on, sensor noise on
+    every frame alike: a head that rests and then turns. A window that only learned a fixed filter lags at the
+    onset; the temporal and per-frame terms teach it to drop frames that no longer match (the 1/2 blend's
+    distance term) while static clips teach it to average those that do."""
+    t = img.shape[0]
+    hold = rng.randrange(2, t - 1)                  # frames of rest; at least two frames of motion follow
+    order = [0] * hold + list(range(1, t - hold + 1))
+    out = [x[order].clone() for x in (img, focal, segment, depth, canon, mask)]
+    g = torch.Generator().manual_seed(rng.randrange(1 << 30))
+    sigma = rng.uniform(0.01, 0.05)
+    out[0] = (out[0] + sigma * torch.randn(out[0].shape, generator=g)).clamp(0, 1)
+    return tuple(out)
+
+
 class ClipSampler(torch.utils.data.IterableDataset):
     def __init__(self, seqs: SynthSequences, clip: int, size: int, seed: int, jitter=True, face_free=0.0,
-                 static=0.0):
+                 static=0.0, hold_move=0.0):
         self.seqs, self.clip, self.size, self.seed, self.jitter = seqs, clip, size, seed, jitter
-        self.face_free, self.static = face_free, static
+        self.face_free, self.static, self.hold_move = face_free, static, hold_move
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -166,8 +181,13 @@ class ClipSampler(torch.utils.data.IterableDataset):
             n = self.seqs.seqs[i]['frames']
             start = rng.randrange(max(1, n - self.clip + 1))
             img, focal, segment, depth, canon, mask = to_tensors(self.seqs, i, start, self.clip)
-            still = self.static > 0 and rng.random() < self.static
-            if still:
+            # (no draw when neither kind is asked for: earlier phases' clip streams stay as they were)
+            kind = rng.random() if self.static > 0 or self.hold_move > 0 else 1.0
+            held = kind < self.static + self.hold_move
+            if kind < self.static:
                 img, focal, segment, depth, canon, mask = static_clip(img, focal, segment, depth, canon, mask, rng)
-            img, focal, depth, canon, mask = augment(img, focal, depth, canon, mask, self.size, rng, self.jitter, still)
+            elif held and self.clip >= 4:
+                img, focal, segment, depth, canon, mask = hold_then_move_clip(img, focal, segment, depth, canon, mask, rng)
+            # a resting head in a still crop: the rest must look like rest, as on a static clip
+            img, focal, depth, canon, mask = augment(img, focal, depth, canon, mask, self.size, rng, self.jitter, held)
             yield img, focal, segment, depth, canon, mask

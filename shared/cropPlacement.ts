@@ -50,3 +50,39 @@ export class CropPlacement {
     return frameFocalPx / this.scale;
   }
 }
+
+/**
+ * The pixels of a map sent at every `stride`-th crop pixel (server/egress subsampleMaps picks them; the client
+ * places them): map pixel j is crop pixel j*stride + ((stride-1) >> 1), the middle of each stride x stride block
+ * (for even strides the one just above-left of the middle), and the map has floor(cropSize / stride) pixels a side.
+ */
+export class MapGrid {
+  readonly size: number;
+  readonly offset: number;
+
+  constructor(
+    readonly cropSize: number,
+    readonly stride: number,
+  ) {
+    if (!Number.isInteger(stride) || stride < 1 || stride > cropSize) {
+      throw new InputError(`map stride must be an integer from 1 to the crop size ${cropSize}, got ${stride}`);
+    }
+    this.size = Math.floor(cropSize / stride);
+    this.offset = (stride - 1) >> 1;
+  }
+
+  /** The grid a received map of `mapSize` pixels a side was cut on (the smallest stride giving that size). */
+  static ofMapSize(cropSize: number, mapSize: number): MapGrid {
+    if (Number.isInteger(mapSize) && mapSize >= 1 && mapSize <= cropSize) {
+      const stride = Math.floor(cropSize / mapSize);
+      // floor(cropSize / stride) falls as the stride grows: the stride that gives mapSize, if any, is this one
+      if (Math.floor(cropSize / stride) === mapSize) return new MapGrid(cropSize, stride);
+    }
+    throw new InputError(`a map of ${mapSize} pixels a side is no subsampling of a ${cropSize}-pixel crop`);
+  }
+
+  /** Crop pixel (x or y) of map pixel j. */
+  cropPixel(j: number): number {
+    return j * this.stride + this.offset;
+  }
+}

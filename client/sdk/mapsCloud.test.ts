@@ -11,14 +11,20 @@ t.test('mapPixelToFrame places full and subsampled maps where the server cropped
     const [u, v] = mapPixelToFrame(box, S, S, i, j);
     t.ok(Math.abs(u - placement.frameX(i)) < 1e-9 && Math.abs(v - placement.frameY(j)) < 1e-9, `crop pixel ${i},${j}`);
   }
-  // stride 2: map pixel (i, j) is crop pixel (2i, 2j) (subsampleMaps keeps the upper-left of each 2x2 block)
+  // each subsampled map pixel carries the index of the crop pixel the server took it from (depth = index)
   const n = S * S;
   const full = { size: S, depth: Float32Array.from({ length: n }, (_, k) => k), canonical: new Float32Array(3 * n), confidence: new Float32Array(n), mask: new Uint8Array(n) };
-  const half = subsampleMaps(full, 2);
-  const [i, j] = [21, 40];
-  const k = half.depth[j * half.size + i];
-  const [u, v] = mapPixelToFrame(box, S, half.size, i, j);
-  t.ok(Math.abs(u - placement.frameX(k % S)) < 1e-9 && Math.abs(v - placement.frameY(Math.floor(k / S))) < 1e-9, 'the same frame pixel as the full map');
+  for (const stride of [2, 3, 4, 5]) {
+    const sub = subsampleMaps(full, stride);
+    let worst = 0;
+    for (const [i, j] of [[0, 0], [21, 13], [sub.size - 1, sub.size - 1]]) {
+      const k = sub.depth[j * sub.size + i];
+      const [u, v] = mapPixelToFrame(box, S, sub.size, i, j);
+      worst = Math.max(worst, Math.abs(u - placement.frameX(k % S)), Math.abs(v - placement.frameY(Math.floor(k / S))));
+    }
+    t.ok(worst < 1e-9, `stride ${stride} (${sub.size} pixels a side): the frame pixel of the crop pixel the server took (off by ${worst})`);
+  }
+  t.throws(() => mapPixelToFrame(box, S, 100, 0, 0), /a map of 100 pixels a side is no subsampling of a 128-pixel crop/, 'a map size no stride gives is refused');
 });
 
 t.test('mapsToCloud back-projects face pixels through the intrinsics and colours them by canonical coordinate', async (t) => {

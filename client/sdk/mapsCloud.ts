@@ -1,11 +1,11 @@
 /**
  * Decoded maps as a coloured point cloud in the camera frame (x right, y down, z forward, metres): every map pixel
  * on the face surface, back-projected with its depth through the intrinsics the server assumed. A map of size s
- * is the model's crop (cropSize) sampled every cropSize/s pixels (server/egress subsampleMaps), so its pixel j sits
- * at crop pixel j*stride + (stride-1)/2 floored, and the crop box places crop pixels in the frame.
+ * is the model's crop (cropSize) sampled on a MapGrid (server/egress subsampleMaps), which says which crop pixel
+ * each map pixel is, and the crop box places crop pixels in the frame.
  */
 import { CANONICAL_NORMALIZATION } from '../../shared/canonical.js';
-import { CropPlacement } from '../../shared/cropPlacement.js';
+import { CropPlacement, MapGrid } from '../../shared/cropPlacement.js';
 import { hasCanonical } from '../../shared/parts.js';
 import type { PlainMaps } from '../../shared/wire/mapCodec.js';
 import type { CropBoxWire } from '../../shared/wire/schema.js';
@@ -27,9 +27,8 @@ export function mapPixelToFrame(box: CropBoxWire, cropSize: number, mapSize: num
 
 /** The frame pixel of each map pixel of a map of size mapSize cut from this crop. */
 function mapPlacement(box: CropBoxWire, cropSize: number, mapSize: number): (i: number, j: number) => [number, number] {
-  const placement = new CropPlacement(box, cropSize);
-  const stride = Math.max(1, Math.round(cropSize / mapSize)), off = (stride - 1) >> 1;
-  return (i, j) => [placement.frameX(i * stride + off), placement.frameY(j * stride + off)];
+  const placement = new CropPlacement(box, cropSize), grid = MapGrid.ofMapSize(cropSize, mapSize);
+  return (i, j) => [placement.frameX(grid.cropPixel(i)), placement.frameY(grid.cropPixel(j))];
 }
 
 /** `intrinsics`: [fx, fy, cx, cy] in frame pixels (result.intrinsics). */

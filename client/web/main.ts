@@ -147,7 +147,13 @@ function onMaps(m: DecodedMapsEvent): void {
   const own = recent.get(m.frameId) ?? last;
   if (!own) return;
   const intrinsics = own.intrinsics;
-  cloud = mapsToCloud(m.maps, m.box, cropSize, intrinsics);
+  try {
+    cloud = mapsToCloud(m.maps, m.box, cropSize, intrinsics);
+  } catch (e) {
+    // maps the page cannot place (a size no stride of the crop gives): say so, keep the last cloud
+    setStatus(`maps of frame ${m.frameId} skipped: ${(e as Error).message}`, true);
+    return;
+  }
   if ($<HTMLSelectElement>('cloudColour').value === 'camera' && video.videoWidth) colourFromCamera(cloud, video.videoWidth / own.frameWidth, video.videoHeight / own.frameHeight);
   views?.sceneView.setCloud(cloud.positions, cloud.colors, cloud.count);
   markDirty();

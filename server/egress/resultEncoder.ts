@@ -5,6 +5,7 @@
  */
 import type { FaceResult, PointVisibility } from '../engine/engine.js';
 import type { TrackedMesh } from '../engine/trackedMesh.js';
+import { MapGrid } from '../../shared/cropPlacement.js';
 import { encodeMaps, type PlainMaps } from '../../shared/wire/mapCodec.js';
 import type { MapsMessage, ResultMessage } from '../../shared/wire/schema.js';
 
@@ -39,17 +40,17 @@ export function encodeResult(r: FaceResult, o: { frameWidth: number; frameHeight
 }
 
 /**
- * Every `stride`-th pixel of each map (the middle pixel of each stride x stride block; for even strides the one
- * just above-left of the middle). The same crop box places the smaller grid, off by at most half a full-size crop
+ * Every `stride`-th pixel of each map, on the grid of shared MapGrid (the middle pixel of each stride x stride
+ * block). The same crop box places the smaller grid, off by at most half a full-size crop
  * pixel. Values are not averaged: a mask has no average, and depth across a silhouette should not get one.
  */
 export function subsampleMaps(m: PlainMaps, stride: number): PlainMaps {
   if (stride === 1) return m;
-  const S = m.size, s = Math.floor(S / stride), n = S * S, k = s * s;
-  const off = (stride - 1) >> 1;
+  const grid = new MapGrid(m.size, stride);
+  const S = m.size, s = grid.size, n = S * S, k = s * s;
   const depth = new Float32Array(k), canonical = new Float32Array(3 * k), confidence = new Float32Array(k), mask = new Uint8Array(k);
   for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) {
-    const i = (y * stride + off) * S + x * stride + off, j = y * s + x;
+    const i = grid.cropPixel(y) * S + grid.cropPixel(x), j = y * s + x;
     depth[j] = m.depth[i];
     confidence[j] = m.confidence[i];
     mask[j] = m.mask[i];

@@ -73,13 +73,14 @@ t.test('tiny model: synth → train → resume → export → onnxruntime-node m
   t.equal(check.code, 0, said(check, 'check_onnx_import.py exits 0'));
   if (check.code === 0) t.equal(JSON.parse(check.stdout.trim().split('\n').pop()!).max_abs_diff, 0, 'imported weights export to the same tensors');
   const fromOnnx = join(dir, 'run-from-onnx');
-  // as phase 8 was trained: the 1/2 blend's mix held at the identity, the rest of that stage at the full rate, the
-  // other weights at a tenth of it, with static and rest-then-move clips
+  // as phase 8 was trained: the 1/2 blend's mix held at the identity, its keys scaled, the rest of that stage at the
+  // full rate, the other weights at a tenth of it, with static and rest-then-move clips
   const phase = run(PYTHON, ['models/train/train.py', '--init', onnx, '--data', join(dir, 'train'), '--config', 'tiny', '--out', fromOnnx,
     '--steps', '20', '--checkpoint-every', '20', '--lr', '1e-3', '--lr-kept', '0.1', '--as-built', 'fuse.2.mix', '--retrain', 'fuse.2.',
-    '--static', '0.3', '--hold-move', '0.3']);
+    '--scale', 'fuse.2.k=6', '--static', '0.3', '--hold-move', '0.3']);
   t.equal(phase.code, 0, said(phase, 'train.py --init tiny.onnx trains 20 steps'));
   t.match(phase.out, /initialized from .*tiny\.onnx/, 'from the ONNX file');
+  t.match(phase.out, /scaled by 6\.0: fuse\.2\.k\.weight/, 'scales the blend\'s keys');
   t.match(phase.out, /as built, not trained: fuse\.2\.mix\.weight; at the full rate although loaded: fuse\.2\.age, /, 'says which weights it holds and which it retrains');
   const held = run(PYTHON, ['-c', `import sys, torch
 ck = torch.load(sys.argv[1])

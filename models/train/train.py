@@ -53,6 +53,9 @@ def parse_args(argv=None):
     p.add_argument('--as-built', nargs='+', default=[], metavar='PREFIX',
                    help='weights (name prefixes, e.g. fuse.2.mix) that keep their values as built, neither loaded '
                         'from --init nor trained')
+    p.add_argument('--scale', nargs='+', default=[], metavar='PREFIX=F',
+                   help='multiply weights --init provides (name prefixes) by F, e.g. fuse.2.k=6: the 1/2 blend\'s '
+                        'distance term, 36x larger, then tells motion from noise (see the model card)')
     p.add_argument('--temporal', type=float, default=0.5,
                    help='weight of the temporal term in the training loss (validation totals always use 0.5)')
     p.add_argument('--threads', type=int, default=2)
@@ -64,8 +67,12 @@ def parse_args(argv=None):
         p.error('--clip, --batch and --steps must be positive')
     if not 0 <= a.static < 1 or not 0 <= a.hold_move < 1 or a.static + a.hold_move >= 1:
         p.error('--static and --hold-move must be in [0, 1) and leave some moving clips')
-    if (a.retrain or a.as_built) and not a.init:
-        p.error('--retrain and --as-built name weights of --init: give --init')
+    if (a.retrain or a.as_built or a.scale) and not a.init:
+        p.error('--retrain, --as-built and --scale name weights of --init: give --init')
+    try:
+        a.scale = [(prefix, float(f)) for prefix, f in (x.split('=') for x in a.scale)]
+    except ValueError:
+        p.error(f'--scale takes PREFIX=FACTOR items, got {a.scale}')
     if a.fuse is not None and not 0 <= a.fuse <= 3:
         p.error('--fuse must be 0 to 3 (the decoder has 3 stages before full resolution)')
     if not 0 <= a.face_free < 1:
@@ -196,6 +203,11 @@ def chosen(model, built: dict, fresh: list, a) -> tuple:
         params = dict(model.named_parameters())
         for n in held:
             params[n].copy_(built[n])
+        for prefix, factor in a.scale:
+            scaled = matching([prefix], '--scale')
+            for n in scaled:
+                params[n].mul_(factor)
+            print(f'scaled by {factor}: {", ".join(scaled)}', flush=True)
     retrained = matching(a.retrain, '--retrain')
     if held or retrained:
         print(f'as built, not trained: {", ".join(held) or "none"}; at the full rate although loaded: '

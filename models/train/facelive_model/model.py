@@ -258,7 +258,13 @@ class PixelWindowBlend(nn.Module):
     average (motion). Started at zero it grew in one direction only (rank 1 after 800 steps: depth jitter 34 % of
     window 1, canonical still 84 %); the gradients of the directions where averaging helps canonical were too weak.
     At window 1 (no cached frame) the stage changes nothing whatever mix is, so a model that gains it keeps its
-    window-1 outputs."""
+    window-1 outputs.
+
+    What phase 7 learned with mix free was a fixed filter (the same weights on still and moving heads): its
+    distances, ~0.03 at the default initialization next to age logits of ~1, could not move the weights, although
+    they do separate pixels that moved from still ones (analysis/blend_sharpness.py: AUC 0.77-0.85). Phase 8 holds
+    mix at the identity (train.py --as-built), so that only the weights a_s can trade averaging against lag, and
+    starts from phase 7's keys times 6 (--scale), distances 36x larger."""
 
     def __init__(self, c: int, window: int, key_dim: int):
         super().__init__()

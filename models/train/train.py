@@ -67,6 +67,8 @@ def parse_args(argv=None):
         p.error('--clip, --batch and --steps must be positive')
     if not 0 <= a.static < 1 or not 0 <= a.hold_move < 1 or a.static + a.hold_move >= 1:
         p.error('--static and --hold-move must be in [0, 1) and leave some moving clips')
+    if a.hold_move > 0 and a.clip < 4:
+        p.error('--hold-move needs --clip 4 or more (2 frames of rest, then at least 2 of motion)')
     if (a.retrain or a.as_built or a.scale) and not a.init:
         p.error('--retrain, --as-built and --scale name weights of --init: give --init')
     try:
@@ -185,8 +187,8 @@ def grow(model, state: dict, config: dict, cfg: ModelConfig, a) -> list:
 
 
 def chosen(model, built: dict, fresh: list, a) -> tuple:
-    """Apply --retrain and --as-built to a model just loaded from --init: returns the names that train at the full
-    rate (`fresh` and those --retrain names) and those held at their as-built values (--as-built names)."""
+    """Apply --as-built, --scale and --retrain to a model just loaded from --init: returns the names that train at
+    the full rate (`fresh` and the --retrain names) and those held at their as-built values (--as-built names)."""
     names = [n for n, _ in model.named_parameters()]
 
     def matching(prefixes, flag):

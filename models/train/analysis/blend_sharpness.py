@@ -25,6 +25,9 @@ import torch.nn.functional as F  # noqa: E402
 from facelive_model.data import CANON_HALF, SURFACE_WITH_CANONICAL, SynthSequences, static_clip, to_tensors  # noqa: E402
 from facelive_model.model import PixelWindowBlend  # noqa: E402
 from facelive_model.onnx_import import load_onnx_weights  # noqa: E402
+from export_onnx import contract, export  # noqa: E402
+from jitter_sources import jitter  # noqa: E402
+import train as T  # noqa: E402
 
 FRAMES = 16
 AGES = (1, 3, 7)
@@ -105,9 +108,6 @@ def motion_cue(net, seqs, clips: int):
 
 
 def sharpness(net, cfg, seqs, scales, export_dir):
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'analysis'))
-    import train as T
-    from jitter_sources import jitter
     blend = next(m for m in net.fuse if isinstance(m, PixelWindowBlend))
     mix0, k0 = blend.mix.weight.data.clone(), blend.k.weight.data.clone()
     val = T.val_batches(seqs, cfg, cfg.window, 16)
@@ -130,7 +130,6 @@ def sharpness(net, cfg, seqs, scales, export_dir):
         print(f'  {name:16s} jitter depth {rw[0] / r1[0]:.0%}, canonical {rw[1] / r1[1]:.0%} | validation total '
               f'{ev["total"]:.4f}, canonical {ev["canonical"]:.4f}, depth {ev["depth"]:.4f}, temporal {ev["temporal"]:.4f}', flush=True)
         if export_dir and f is not None:
-            from export_onnx import StreamingStep, contract, export  # noqa: F401
             os.makedirs(export_dir, exist_ok=True)
             export(net, cfg, os.path.join(export_dir, f'k{f:g}.onnx'), contract(cfg, 'facestream-small', f'sharpness-k{f:g}', {}))
     with torch.no_grad():

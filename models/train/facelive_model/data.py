@@ -186,7 +186,7 @@ class ClipSampler(torch.utils.data.IterableDataset):
             held = kind < self.static + self.hold_move
             if kind < self.static:
                 img, focal, segment, depth, canon, mask = static_clip(img, focal, segment, depth, canon, mask, rng)
-            elif held and self.clip >= 4:
+            elif held:
                 img, focal, segment, depth, canon, mask = hold_then_move_clip(img, focal, segment, depth, canon, mask, rng)
             # a resting head in a still crop: the rest must look like rest, as on a static clip
             img, focal, depth, canon, mask = augment(img, focal, depth, canon, mask, self.size, rng, self.jitter, held)

@@ -11,7 +11,8 @@ export const SERVE_USAGE = `Usage: facelive serve [--host ADDR] [--port N] [--mo
 
 Runs the live server: WebRTC peers signal over a WebSocket at ws://HOST:PORT/signal, send VP8 video, and get
 results (points, landmarks, pose, blendshapes, mesh) and maps (depth, canonical, confidence, mask) back on
-data channels. The browser page is served at http://HOST:PORT/; GET /health reports the sessions.
+data channels. The browser page is served at http://HOST:PORT/; GET /health reports the sessions and the model
+(name and version).
 
   --host          address to listen on (default 0.0.0.0)
   --port          port (default 8080; 0 picks a free one)

@@ -65,7 +65,7 @@ export class LiveServer {
       if (page.serve(req, res)) return;
       if (req.url === '/health') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ sessions: server.sessions.size, maxSessions: o.maxSessions, model: engine.contract.name }));
+        res.end(JSON.stringify({ sessions: server.sessions.size, maxSessions: o.maxSessions, model: engine.contract.name, modelVersion: engine.contract.version }));
         return;
       }
       res.writeHead(404, { 'content-type': 'text/plain' });

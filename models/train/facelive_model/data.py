@@ -136,6 +136,13 @@ def face_free_clip(t: int, size: int, focal: float, rng: random.Random):
             torch.zeros(t, size, size, dtype=torch.long))
 
 
+def with_sensor_noise(img, rng: random.Random):
+    """Fresh Gaussian noise on every frame, one strength (sigma 0.01-0.05) for the whole clip."""
+    g = torch.Generator().manual_seed(rng.randrange(1 << 30))
+    sigma = rng.uniform(0.01, 0.05)
+    return (img + sigma * torch.randn(img.shape, generator=g)).clamp(0, 1)
+
+
 def static_clip(img, focal, segment, depth, canon, mask, rng: random.Random):
     """One frame held still for the whole clip, each copy with its own sensor noise: the true change between
     frames is zero, so the temporal term teaches the window to average noise away instead of passing it on
@@ -143,9 +150,7 @@ def static_clip(img, focal, segment, depth, canon, mask, rng: random.Random):
     t = img.shape[0]
     k = rng.randrange(t)
     held = [x[k:k + 1].expand(t, *x.shape[1:]).clone() for x in (img, focal, segment, depth, canon, mask)]
-    g = torch.Generator().manual_seed(rng.randrange(1 << 30))
-    sigma = rng.uniform(0.01, 0.05)
-    held[0] = (held[0] + sigma * torch.randn(held[0].shape, generator=g)).clamp(0, 1)
+    held[0] = with_sensor_noise(held[0], rng)
     return tuple(held)
 
 
@@ -158,9 +163,7 @@ def hold_then_move_clip(img, focal, segment, depth, canon, mask, rng: random.Ran
     hold = rng.randrange(2, t - 1)                  # frames of rest; at least two frames of motion follow
     order = [0] * hold + list(range(1, t - hold + 1))
     out = [x[order].clone() for x in (img, focal, segment, depth, canon, mask)]
-    g = torch.Generator().manual_seed(rng.randrange(1 << 30))
-    sigma = rng.uniform(0.01, 0.05)
-    out[0] = (out[0] + sigma * torch.randn(out[0].shape, generator=g)).clamp(0, 1)
+    out[0] = with_sensor_noise(out[0], rng)
     return tuple(out)
 
 

@@ -26,7 +26,7 @@ from facelive_model.data import CANON_HALF, SURFACE_WITH_CANONICAL, SynthSequenc
 from facelive_model.model import PixelWindowBlend  # noqa: E402
 from facelive_model.onnx_import import load_onnx_weights  # noqa: E402
 from export_onnx import contract, export  # noqa: E402
-from jitter_sources import jitter  # noqa: E402
+from jitter_sources import window_jitter  # noqa: E402
 import train as T  # noqa: E402
 
 FRAMES = 16
@@ -65,13 +65,12 @@ def stage_inputs(net, img, focal):
     return frames
 
 
-def cues(a: dict, b: dict, size: int, blend) -> dict:
+def cues(a: dict, b: dict, size: int, blend, blend_input: str) -> dict:
     up = lambda d: F.interpolate(d, size=(size, size), mode='nearest')[0, 0]  # noqa: E731
     out = {k: up(((a[k] - b[k]) ** 2).sum(1, keepdim=True)) for k in a if k != 'image'}
     # what the blend itself sees: its 4-dim projection of the same difference
-    x = [f for k, f in a.items() if f.shape[-1] == size and k != 'image'][-1], [f for k, f in b.items() if f.shape[-1] == size and k != 'image'][-1]
     with torch.no_grad():
-        out['1/2 blend |K(x_s - x)|^2'] = (blend.k((x[0] - x[1]).permute(0, 2, 3, 1)) ** 2).sum(-1)[0]
+        out['1/2 blend |K(x_s - x)|^2'] = (blend.k((a[blend_input] - b[blend_input]).permute(0, 2, 3, 1)) ** 2).sum(-1)[0]
     for p in (2, 4, 8):
         out[f'image, {p}x{p} box'] = up(((F.avg_pool2d(a['image'], p) - F.avg_pool2d(b['image'], p)) ** 2).sum(1, keepdim=True))
     return out
@@ -79,7 +78,7 @@ def cues(a: dict, b: dict, size: int, blend) -> dict:
 
 def motion_cue(net, seqs, clips: int):
     half = net.cfg.size // 2
-    blend = next(m for m in net.fuse if isinstance(m, PixelWindowBlend))
+    index, blend = next((i, m) for i, m in enumerate(net.fuse) if isinstance(m, PixelWindowBlend))
     pos, neg = {}, {}
     rng = random.Random(5)
     for i in range(clips):
@@ -97,7 +96,7 @@ def motion_cue(net, seqs, clips: int):
                     else:
                         sel = has[t] & has[t - s]
                         moved = (c[t] - c[t - s]).norm(dim=0) * CANON_HALF * 1000
-                    for k, v in cues(frames[t], frames[t - s], half, blend).items():
+                    for k, v in cues(frames[t], frames[t - s], half, blend, f'decoder stage {index} input').items():
                         pos.setdefault((k, s), []).append(v[sel & (moved > 2.0)].numpy())
                         neg.setdefault((k, s), []).append(v[sel & (moved < 0.5)].numpy())
     print(f'motion cue: AUC of the squared difference to the frame s back, pixels whose canonical coordinate moved '
@@ -118,13 +117,8 @@ def sharpness(net, cfg, seqs, scales, export_dir):
         with torch.no_grad():
             blend.mix.weight.copy_(mix0 if f is None else torch.eye(mix0.shape[0]))
             blend.k.weight.copy_(k0 * (1.0 if f is None else f))
-        rows = {1: [], cfg.window: []}
-        for i in range(4):
-            img, focal, _, _, _, mask = to_tensors(seqs, i, 0, 1)
-            has = torch.from_numpy(np.isin(mask[0].numpy(), SURFACE_WITH_CANONICAL))
-            for w in rows:
-                rows[w].append(jitter(net, cfg, img, focal, has, w, 17 + i, False, False))
-        r1, rw = np.mean(rows[1], 0), np.mean(rows[cfg.window], 0)
+        rows = window_jitter(net, cfg, seqs)
+        r1, rw = rows[1], rows[cfg.window]
         ev = T.evaluate(net, val, cfg.window)
         net.eval()
         print(f'  {name:16s} jitter depth {rw[0] / r1[0]:.0%}, canonical {rw[1] / r1[1]:.0%} | validation total '

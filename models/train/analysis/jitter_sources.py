@@ -78,23 +78,29 @@ def jitter(net, cfg, clean, focal, has, window, seed, clean_head, mean_half):
     return np.mean(dj), np.mean(cj)
 
 
+def window_jitter(net, cfg, seqs, clips=4, clean_head=False, mean_half=False) -> dict:
+    """{window: (depth, canonical) jitter in mm} at window 1 and the model's window, averaged over the first
+    `clips` val frames, each held still with its own noise seed."""
+    rows = {1: [], cfg.window: []}
+    for i in range(clips):
+        img, focal, _, _, _, mask = to_tensors(seqs, i, 0, 1)
+        has = torch.from_numpy(np.isin(mask[0].numpy(), SURFACE_WITH_CANONICAL))
+        for window in rows:
+            rows[window].append(jitter(net, cfg, img, focal, has, window, 17 + i, clean_head, mean_half))
+    return {window: np.mean(r, 0) for window, r in rows.items()}
+
+
 def main(model_path, val_dir, clips=4):
     torch.set_num_threads(1)
     net, cfg, _ = load_onnx_weights(model_path)
     seqs = SynthSequences([val_dir])
-    rows = collections.defaultdict(list)
-    for i in range(clips):
-        img, focal, _, _, _, mask = to_tensors(seqs, i, 0, 1)
-        has = torch.from_numpy(np.isin(mask[0].numpy(), SURFACE_WITH_CANONICAL))
-        for name, ch, mh in (('as it is', False, False), ('clean head image', True, False),
-                             ('1/2 averaged', False, True), ('both', True, True)):
-            for window in (1, cfg.window):
-                rows[(name, window)].append(jitter(net, cfg, img, focal, has, window, 17 + i, ch, mh))
     print(f'static head, sensor noise sigma {SIGMA}, {clips} val frames, jitter in mm (depth / canonical)')
-    base = np.mean(rows[('as it is', 1)], 0)
-    for (name, window), r in rows.items():
-        d, c = np.mean(r, 0)
-        print(f'  {name:18s} W{window}: depth {d:.2f}  canonical {c:.2f}   (of W1 as it is: {d / base[0]:.0%} / {c / base[1]:.0%})')
+    base = None
+    for name, ch, mh in (('as it is', False, False), ('clean head image', True, False),
+                         ('1/2 averaged', False, True), ('both', True, True)):
+        for window, (d, c) in window_jitter(net, cfg, seqs, clips, ch, mh).items():
+            base = (d, c) if base is None else base   # window 1 as it is, the first row
+            print(f'  {name:18s} W{window}: depth {d:.2f}  canonical {c:.2f}   (of W1 as it is: {d / base[0]:.0%} / {c / base[1]:.0%})')
 
 
 if __name__ == '__main__':

@@ -248,7 +248,8 @@ def main(argv=None):
     frozen_bn = False
     opt_state = None  # a resumed run's optimizer state, loaded once the optimizer is built
     earlier = []  # phases this run was initialized from: [{'steps', 'minutes'}], for the model card
-    if os.path.exists(ckpt_path):
+    resumed = os.path.exists(ckpt_path)
+    if resumed:
         ck = torch.load(ckpt_path, map_location='cpu')
         if ck['config'] != cfg.to_json():
             sys.exit(f'{ckpt_path} holds a {ck["config"]} model, not --config {a.config}: use another --out')
@@ -273,7 +274,7 @@ def main(argv=None):
         frozen_bn = ck.get('frozen_bn', False)
         earlier = ck.get('earlier', []) + [{'steps': ck['step'], 'minutes': round(ck['seconds'] / 60, 1)}]
         print(f'initialized from {a.init} (step {ck["step"]}, {ck["seconds"] / 60:.1f} min trained)', flush=True)
-    if a.init and not os.path.exists(ckpt_path):
+    if a.init and not resumed:
         fresh, held = chosen(model, built, fresh, a)
     for n, p in model.named_parameters():
         p.requires_grad_(n not in held)

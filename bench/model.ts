@@ -1,7 +1,10 @@
 /**
  * Evaluation of a face model on the held-out synthetic test split (identities, expressions, lighting and
  * backgrounds never seen in training), in onnxruntime-node, exactly as the engine will run it:
- *   accuracy   depth AbsRel and canonical error on face pixels, 68-landmark error by canonical lookup, mask IoU
+ *   accuracy   depth AbsRel and canonical error on face pixels, 68-landmark error by canonical lookup, mask IoU;
+ *              and where the depth error lies: AbsRel once each frame's depth is scaled by its median ratio to the
+ *              truth (the face's shape) and that ratio itself (its distance: a monocular crop knows a face's size
+ *              only from the population of heads)
  *   tracking   points seeded on frame 0 of 300-frame sequences, canonical lookup vs pyramidal Lucas–Kanade
  *   stability  frame-to-frame jitter on a static head with sensor noise, window 8 vs window 1 (and the smooth part of
  *              the depth jitter: its 16x16-block means, the scale of the attention's tokens)
@@ -29,6 +32,7 @@ import { parseNpy } from '../shared/io/npy.js';
 import { hasCanonical } from '../shared/parts.js';
 import { projectRoot } from '../shared/projectRoot.js';
 import { saveBenchResult } from './benchResult.js';
+import { mean, median } from './engineAccuracy.js';
 import { grayFromRgb, pyramid, trackLk } from './lucasKanade.js';
 
 interface SynthSequence {
@@ -87,12 +91,12 @@ function lookup(index: CanonicalIndex, c: number[]): { x: number; y: number } {
   return index.locate(c[0], c[1], c[2]) ?? { x: NaN, y: NaN };
 }
 
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function accuracy(model: FaceModel, seqs: SynthSequence[], window: 1 | 8) {
   const S = model.contract.cropSize, P = model.contract.partNames.length;
-  const absRel: number[] = [], canonMm: number[] = [], lmPx: number[] = [];
+  const absRel: number[] = [], absRelScaled: number[] = [], distancePct: number[] = [], canonMm: number[] = [], lmPx: number[] = [];
+  const canonPixelMm: Float32Array[] = [];
   let inter = 0, union = 0;
   const partInter = new Float64Array(P), partUnion = new Float64Array(P);
   const assets = loadHeadAssets();
@@ -105,6 +109,7 @@ async function accuracy(model: FaceModel, seqs: SynthSequence[], window: 1 | 8) 
       const pm = argmaxParts(out, S, P).mask;
       const o = t * S * S;
       let sumRel = 0, sumC = 0, n = 0;
+      const ratios: number[] = [], faceIndex: number[] = [], pixelMm: number[] = [];
       for (let i = 0; i < S * S; i++) {
         const gt = seq.mask[o + i];
         const gtFace = hasCanonical(gt), prFace = hasCanonical(pm[i]);
@@ -120,10 +125,20 @@ async function accuracy(model: FaceModel, seqs: SynthSequence[], window: 1 | 8) 
         const e = Math.hypot(out.canonical[i] - seq.canonical[(o + i) * 3], out.canonical[S * S + i] - seq.canonical[(o + i) * 3 + 1], out.canonical[2 * S * S + i] - seq.canonical[(o + i) * 3 + 2]);
         sumC += e;
         n++;
+        ratios.push(d / out.depth[i]);
+        faceIndex.push(i);
+        pixelMm.push(e * 1000);
       }
       if (n) {
         absRel.push(sumRel / n);
         canonMm.push((sumC / n) * 1000);
+        // the frame's distance error is its median depth ratio; what is left once it is divided out is the shape's
+        const scale = median(ratios);
+        let sumScaled = 0;
+        for (const i of faceIndex) sumScaled += Math.abs(scale * out.depth[i] - seq.depth[o + i]) / seq.depth[o + i];
+        absRelScaled.push(sumScaled / n);
+        distancePct.push(Math.abs(Math.log(scale)));
+        canonPixelMm.push(Float32Array.from(pixelMm));
       }
       const index = indexOf(out, pm, S);
       for (let l = 0; l < 68; l++) {
@@ -139,9 +154,20 @@ async function accuracy(model: FaceModel, seqs: SynthSequence[], window: 1 | 8) 
     if (partUnion[p] > 0) partIou[name] = round(partInter[p] / partUnion[p]);
   });
   lmPx.sort((a, b) => a - b);
+  // every face pixel's canonical error, sorted for its median (the mean is pulled up by the mouth and the silhouette)
+  const allCanon = new Float32Array(canonPixelMm.reduce((k, a) => k + a.length, 0));
+  let at = 0;
+  for (const a of canonPixelMm) {
+    allCanon.set(a, at);
+    at += a.length;
+  }
+  allCanon.sort();
   return {
     depthAbsRelPct: round(mean(absRel) * 100, 2),
+    depthAbsRelMedianScaledPct: round(mean(absRelScaled) * 100, 2),
+    depthDistanceErrorPct: round(mean(distancePct) * 100, 2),
     canonicalMm: round(mean(canonMm), 2),
+    canonicalMmMedianPixel: round(allCanon[allCanon.length >> 1], 2),
     landmarkPx: round(mean(lmPx), 2),
     landmarkPxMedian: round(lmPx[lmPx.length >> 1], 2),
     faceMaskIou: round(inter / union),

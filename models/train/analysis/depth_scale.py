@@ -3,8 +3,9 @@ the error of the face's shape; the ratio itself is the error of its distance. A 
 a face's distance only through its size in pixels, and a monocular network knows a head's size only from the
 population of heads it was trained on, so a distance error that stays the same through a sequence (the same
 person) and varies between sequences is the size of that person's head, not noise. This prints, per sequence, the
-mean log distance ratio and its spread within the sequence, and how the ratio follows the head's true size (the
-3D distance between the outer eye corners, landmarks 36 and 45, from the true depth).
+mean log distance ratio and its spread within the sequence, and how the ratio follows a proxy of the head's true
+size (the 3D distance between the outer eye corners, landmarks 36 and 45, from the true depth; a proxy, since the
+identity modes change proportions as well as size).
 
   /usr/bin/python3 models/train/analysis/depth_scale.py models/facestream-small.onnx data/synth128/val
 """
@@ -70,7 +71,7 @@ def main(model_path, folder):
     slope, _ = np.polyfit(log_size - log_size.mean(), r[:, 0], 1)
     print(f'outer eye corners {np.median(r[:, 2]) * 1000:.1f} mm apart (median), log spread {log_size.std():.2%}; '
           f'distance error against log size: slope {slope:.2f}, correlation {np.corrcoef(log_size, r[:, 0])[0, 1]:.2f} '
-          f'(slope 1: the network assumes one head size for everyone)')
+          f'(slope 1: one head size assumed for everyone; 0: each head\'s size seen)')
 
 
 if __name__ == '__main__':

@@ -95,7 +95,7 @@ const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function accuracy(model: FaceModel, seqs: SynthSequence[], window: 1 | 8) {
   const S = model.contract.cropSize, P = model.contract.partNames.length;
-  const absRel: number[] = [], absRelScaled: number[] = [], distancePct: number[] = [], canonMm: number[] = [], lmPx: number[] = [];
+  const absRel: number[] = [], absRelScaled: number[] = [], distanceLogError: number[] = [], canonMm: number[] = [], lmPx: number[] = [];
   const canonPixelMm: Float32Array[] = [];
   let inter = 0, union = 0;
   const partInter = new Float64Array(P), partUnion = new Float64Array(P);
@@ -137,7 +137,7 @@ async function accuracy(model: FaceModel, seqs: SynthSequence[], window: 1 | 8) 
         let sumScaled = 0;
         for (const i of faceIndex) sumScaled += Math.abs(scale * out.depth[i] - seq.depth[o + i]) / seq.depth[o + i];
         absRelScaled.push(sumScaled / n);
-        distancePct.push(Math.abs(Math.log(scale)));
+        distanceLogError.push(Math.abs(Math.log(scale)));
         canonPixelMm.push(Float32Array.from(pixelMm));
       }
       const index = indexOf(out, pm, S);
@@ -165,7 +165,7 @@ async function accuracy(model: FaceModel, seqs: SynthSequence[], window: 1 | 8) 
   return {
     depthAbsRelPct: round(mean(absRel) * 100, 2),
     depthAbsRelMedianScaledPct: round(mean(absRelScaled) * 100, 2),
-    depthDistanceErrorPct: round(mean(distancePct) * 100, 2),
+    depthDistanceErrorPct: round(mean(distanceLogError) * 100, 2),
     canonicalMm: round(mean(canonMm), 2),
     canonicalMmMedianPixel: round(allCanon[allCanon.length >> 1], 2),
     landmarkPx: round(mean(lmPx), 2),

@@ -2,7 +2,7 @@
 the error of the face's shape; the ratio itself is the error of its distance. A crop with a known focal length tells
 a face's distance only through its size in pixels, and a monocular network knows a head's size only from the
 population of heads it was trained on, so a distance error that stays the same through a sequence (the same
-person) and varies between sequences is the size of that person's head, not noise. This prints, per sequence, the
+person) and varies between sequences points to that person's head size rather than to noise. This prints, per sequence, the
 mean log distance ratio and its spread within the sequence, and how the ratio follows a proxy of the head's true
 size (the 3D distance between the outer eye corners, landmarks 36 and 45, from the true depth; a proxy, since the
 identity modes change proportions as well as size).

@@ -23,6 +23,11 @@ INPUTS = ['image', 'focal_px', 'cache', 'cache_valid']
 OUTPUTS = ['depth', 'canonical', 'confidence', 'parts', 'cache_out', 'cache_valid_out']
 
 
+def metric_depth(log_depth, focal_px):
+    """Metres from the network's log(depth * 1000 / focal): the contract's `depth` output. focal_px [B], one per map."""
+    return torch.exp(log_depth) * focal_px.view(-1, 1, 1, 1) / 1000.0
+
+
 class StreamingStep(nn.Module):
     """The exported graph: one frame in, metric maps and the next cache out."""
 
@@ -33,7 +38,7 @@ class StreamingStep(nn.Module):
 
     def forward(self, image, focal_px, cache, cache_valid):
         out, new_cache, new_valid = self.net.forward_step(image, focal_px, cache, cache_valid)
-        depth = torch.exp(out['log_depth']) * focal_px.view(-1, 1, 1, 1) / 1000.0
+        depth = metric_depth(out['log_depth'], focal_px)
         canonical = out['canonical'] * CANON_HALF + self.center
         confidence = 1.0 + torch.exp(out['conf_raw'].clamp(max=8.0))
         return depth, canonical, confidence, out['parts'], new_cache, new_valid

@@ -18,6 +18,7 @@ import torch  # noqa: E402
 
 from facelive_model.data import SURFACE_WITH_CANONICAL, SynthSequences, to_tensors  # noqa: E402
 from facelive_model.onnx_import import load_onnx_weights  # noqa: E402
+from export_onnx import metric_depth  # noqa: E402
 
 OUTER_EYE_CORNERS = (36, 45)
 
@@ -45,7 +46,7 @@ def main(model_path, folder):
         img, focal, segment, depth, _, mask = to_tensors(seqs, i, 0, s['frames'])
         with torch.no_grad():
             out = net.forward_clip(img[None], focal[None], segment[None])
-        pred = (torch.exp(out['log_depth']) * focal[:, None, None, None] / 1000)[:, 0].numpy()
+        pred = metric_depth(out['log_depth'], focal)[:, 0].numpy()
         truth, m, lm = depth[:, 0].numpy(), mask.numpy(), np.array(s['landmarks'])
         log_ratio, size = [], []
         for t in range(s['frames']):

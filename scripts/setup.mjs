@@ -16,6 +16,8 @@ const needs = [
         pkg, why: 'the tiny end-to-end training test', required: true,
       }))
     : []),
+  // a public-domain portrait (Grace Hopper, US Navy) that matplotlib ships as sample data: the detector's real photo
+  ...(forTests ? [{ pkg: 'python-matplotlib-data', why: 'a real photograph for the face detector test', required: true }] : []),
   // videos are decoded by ffmpeg (the offline command's sources are tested on a generator video)
   ...(forTests ? [{ pkg: 'ffmpeg', why: 'video decoding in the offline sources test', required: true }] : []),
   // the live page is tested in a headless Chromium with a fake camera

@@ -19,12 +19,27 @@ function checkFrame(f: FramePixels): void {
   }
 }
 
+/** How a view of the frame is resampled beyond the model crop's defaults. */
+export interface ResampleOptions {
+  /**
+   * the value (0..1, every channel) of crop pixels outside the frame; by default the edge pixels are repeated
+   * (a face at the border keeps a plausible context rather than a black band)
+   */
+  readonly fill?: number;
+}
+
 /**
  * Bilinear resampling of the crop into [3*S*S] RGB channels first, 0..1. Outside the frame the edge pixels are
- * repeated (a face at the border keeps a plausible context rather than a black band).
+ * repeated unless `fill` says otherwise.
  */
-export function cropToModelInput(frame: FramePixels, placement: CropPlacement, out = new Float32Array(3 * placement.size * placement.size)): Float32Array {
+export function cropToModelInput(frame: FramePixels, placement: CropPlacement, out = new Float32Array(3 * placement.size * placement.size), o: ResampleOptions = {}): Float32Array {
   checkFrame(frame);
+  bilinear(frame, placement, out);
+  if (o.fill !== undefined) fillOutside(frame, placement, out, o.fill);
+  return out;
+}
+
+function bilinear(frame: FramePixels, placement: CropPlacement, out: Float32Array): Float32Array {
   const S = placement.size, W = frame.width, H = frame.height, n = S * S;
   // per column and row: the two source pixels and the weight of the second (edges repeat outside the frame)
   const x0 = new Int32Array(S), x1 = new Int32Array(S), tx = new Float32Array(S);
@@ -77,6 +92,21 @@ export function cropToModelInput(frame: FramePixels, placement: CropPlacement, o
   return out;
 }
 
+/** Crop pixels whose centre lies outside the frame get `value` in every channel. */
+function fillOutside(frame: FramePixels, placement: CropPlacement, out: Float32Array, value: number): void {
+  const S = placement.size, n = S * S;
+  const outX = (k: number) => { const x = placement.frameX(k); return x < -0.5 || x > frame.width - 0.5; };
+  const outY = (k: number) => { const y = placement.frameY(k); return y < -0.5 || y > frame.height - 0.5; };
+  for (let yc = 0; yc < S; yc++) {
+    const rowOut = outY(yc);
+    for (let xc = 0; xc < S; xc++) {
+      if (!rowOut && !outX(xc)) continue;
+      const o = yc * S + xc;
+      out[o] = out[n + o] = out[2 * n + o] = value;
+    }
+  }
+}
+
 const clamp255 = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
 
 /** An S x S RGB image that already is the model's crop (generator frames, fixtures), channels first, 0..1. */
@@ -90,4 +120,35 @@ export function modelInputToRgb(chw: Float32Array, S: number): Uint8Array {
   const n = S * S, rgb = new Uint8Array(n * 3);
   for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) rgb[i * 3 + k] = Math.round(chw[k * n + i] * 255);
   return rgb;
+}
+
+/**
+ * The frame at half its size (each pixel the mean of a 2×2 block; an odd last row or column averages what it
+ * has), as packed RGB: frame pixel x is pixel (x + 0.5) / 2 − 0.5 of the result. Views that shrink a large frame
+ * many times over (the detector's whole-frame views) sample a halving of it, which bilinear sampling alone
+ * would alias. I420 chroma is already at half size: each output pixel converts once.
+ */
+export function halveFrame(frame: FramePixels): FramePixels & { format: 'rgb' } {
+  checkFrame(frame);
+  const W = frame.width, H = frame.height, w = (W + 1) >> 1, h = (H + 1) >> 1, d = frame.data;
+  const data = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    const y0 = 2 * y, y1 = Math.min(H - 1, y0 + 1);
+    for (let x = 0; x < w; x++) {
+      const x0 = 2 * x, x1 = Math.min(W - 1, x0 + 1), o = (y * w + x) * 3;
+      if (frame.format === 'rgb') {
+        const a = (y0 * W + x0) * 3, b = (y0 * W + x1) * 3, c = (y1 * W + x0) * 3, e = (y1 * W + x1) * 3;
+        data[o] = (d[a] + d[b] + d[c] + d[e] + 2) >> 2;
+        data[o + 1] = (d[a + 1] + d[b + 1] + d[c + 1] + d[e + 1] + 2) >> 2;
+        data[o + 2] = (d[a + 2] + d[b + 2] + d[c + 2] + d[e + 2] + 2) >> 2;
+      } else {
+        const Y = 1.164 * ((d[y0 * W + x0] + d[y0 * W + x1] + d[y1 * W + x0] + d[y1 * W + x1]) / 4 - 16);
+        const U = d[W * H + y * w + x] - 128, V = d[W * H + w * h + y * w + x] - 128;
+        data[o] = clamp255(Y + 1.596 * V + 0.5);
+        data[o + 1] = clamp255(Y - 0.392 * U - 0.813 * V + 0.5);
+        data[o + 2] = clamp255(Y + 2.017 * U + 0.5);
+      }
+    }
+  }
+  return { format: 'rgb', width: w, height: h, data };
 }

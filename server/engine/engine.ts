@@ -12,11 +12,13 @@ import { hasCanonical, PartId } from '../../shared/parts.js';
 import { CropPlacement, type CropBox } from '../../shared/cropPlacement.js';
 import { cropToModelInput, type FramePixels } from './crop.js';
 import { boxFromMask, FACE_REGION_DEFAULTS, faceCertainty, smoothBox, wholeFrameBox, type FaceRegionOptions } from './faceRegion.js';
+import { aroundBoxViews, cropBoxOf, detectFaces, wholeFrameViews, type DetectedFace } from './detect/faceDetector.js';
 import type { StepOutputs, StreamState } from './model/faceModel.js';
 import { InferenceClient } from './model/inferenceClient.js';
 import { CanonicalIndex } from './track/canonicalIndex.js';
 import type { RigidPose } from './track/headPose.js';
 import { poseFromMaps } from './track/poseFromMaps.js';
+import { completeLandmarks, LANDMARK_SEEN } from './track/landmarkCompletion.js';
 import type { FaceTemplate } from './faceTemplate.js';
 
 /** Pinhole intrinsics of the frame, pixels (centres at integers). */
@@ -76,7 +78,10 @@ export type FaceResult =
       readonly placement: CropPlacement;
       readonly intrinsics: FrameIntrinsics;
       readonly maps: FaceMaps;
-      /** [68*3] frame x, y, visible (1/0) */
+      /**
+       * [68*3] frame x, y, seen: 1 where the canonical lookup found the landmark, 0 where it is estimated (hidden
+       * or not found: placed by the head model fitted to this frame, track/landmarkCompletion.ts); never NaN
+       */
       readonly landmarks: Float32Array;
       readonly points: readonly TrackedPoint[];
       /** camera-from-head pose from the rigid points, null when too few are in view */
@@ -120,10 +125,20 @@ export interface SessionOptions {
   readonly blendshapes?: boolean;
   /**
    * where the face is when the whole-frame detection cannot find it (frame pixels): used for the first frame and
-   * whenever the face is lost and not re-detected. For photos where the synthetic-trained detector fails.
+   * whenever the face is lost and not re-detected.
    */
   readonly faceBox?: CropBox;
+  /**
+   * find faces with the detector trained on real faces (MediaPipe BlazeFace), and ask it before a tracked face
+   * is given up (default true); false leaves only the face model's own mask, as before the detector existed
+   */
+  readonly detector?: boolean;
 }
+
+/** A detection this sure is a face whatever the face model's mask says; below it the mask must agree. */
+const TRUSTED_DETECTION = 0.75;
+/** Detections below this are ignored. */
+const MIN_DETECTION = 0.5;
 
 /** Face frames whose tracked meshes the identity is fitted to, once per session. */
 const IDENTITY_FRAMES = 5;
@@ -184,13 +199,15 @@ interface PointSeed {
 export class EngineSession {
   private box: CropBox | null = null;
   private frameSize: { width: number; height: number } | null = null;
-  /** the current box is the caller's faceBox, not a detection */
-  private boxFromCaller = false;
+  /** the current box says there is a face whatever the mask's certainty: the caller's faceBox, a sure detection */
+  private boxTrusted = false;
   private state: StreamState;
   private readonly region: FaceRegionOptions;
   private seeds: PointSeed[] = [];
   private identity: Float32Array | null = null;
   private identityBase: Float32Array | null = null;
+  /** the identity on the 68 landmark vertices */
+  private landmarkBase: Float32Array | null = null;
   /** the previous frame's weights: the image fit starts from them */
   private lastBlendshapes: Float32Array | null = null;
   private identityFrames: { observed: Float32Array; seen: Uint8Array; expression: Float32Array }[] = [];
@@ -265,15 +282,11 @@ export class EngineSession {
       this.resetWindow();
     }
     if (!this.box) {
-      // detection: the model on the whole (letterboxed) frame, with no history
-      const whole = new CropPlacement(wholeFrameBox(W, H), S);
-      const found = await this.runModel(frame.pixels, whole, K, this.client.createState());
-      const box = found.certainty >= this.region.detectCertainty ? boxFromMask(found.mask, whole, { ...this.region, minFacePixels: Math.max(24, this.region.minFacePixels / 2) }) : null;
+      const found = await this.findFace(frame.pixels, K);
       detectMs = performance.now() - start;
-      const fallback = box ?? this.options.faceBox ?? null;
-      if (!fallback) return { kind: 'noFace', ...base, reason: 'notFound' };
-      this.box = fallback;
-      this.boxFromCaller = box === null;
+      if (!found) return { kind: 'noFace', ...base, reason: 'notFound' };
+      this.box = found.box;
+      this.boxTrusted = found.trusted;
       this.resetWindow();
     }
     const placement = new CropPlacement(this.box, S);
@@ -282,9 +295,16 @@ export class EngineSession {
     // a shorter window: forget the cached frames beyond it (the graph's cost does not change)
     const window = this.options.window ?? this.client.contract.window;
     this.state.cacheValid.fill(0, 0, Math.max(0, this.client.contract.window - window));
-    // the caller's box says there is a face: only the certainty gate against false faces is waived
-    const next = certainty >= this.region.trackCertainty || this.boxFromCaller ? boxFromMask(mask, placement, this.region) : null;
-    this.boxFromCaller = false;
+    // a trusted box says there is a face: only the certainty gate against false faces is waived
+    let next = certainty >= this.region.trackCertainty || this.boxTrusted ? boxFromMask(mask, placement, this.region) : null;
+    this.boxTrusted = false;
+    if (!next && this.options.detector !== false) {
+      // before giving the face up, ask the detector around where it was (a real face the mask does not cover well)
+      const t0 = performance.now();
+      const near = this.pickFace(await detectFaces(frame.pixels, aroundBoxViews(this.box), (image) => this.client.detect(image)), this.box);
+      detectMs += performance.now() - t0;
+      if (near) next = cropBoxOf(near);
+    }
     if (!next) {
       this.box = null;
       this.resetWindow();
@@ -304,7 +324,7 @@ export class EngineSession {
       const m = index.locate(L[l * 3], L[l * 3 + 1], L[l * 3 + 2], maxDist);
       landmarks[l * 3] = m ? placement.frameX(m.x) : NaN;
       landmarks[l * 3 + 1] = m ? placement.frameY(m.y) : NaN;
-      landmarks[l * 3 + 2] = m ? 1 : 0;
+      landmarks[l * 3 + 2] = m ? LANDMARK_SEEN : 0;
     }
     if (!this.seeded) this.seedPoints(out, mask, S);
     const minConf = this.options.minConfidence ?? 1.5;
@@ -321,6 +341,7 @@ export class EngineSession {
     const tFit = performance.now();
     const pose = poseFromMaps({ ...out, mask }, placement, K, this.template.rigidRegion);
     const blendshapes = pose && this.options.blendshapes !== false ? this.fitBlendshapes(index, out, placement, K, pose) : null;
+    completeLandmarks(landmarks, { model: this.template.landmarkModel, base: this.landmarkBase, expression: blendshapes, pose, K, placement });
     const end = performance.now();
     return {
       kind: 'face',
@@ -336,6 +357,45 @@ export class EngineSession {
       identity: this.identity,
       timings: { detect: detectMs, crop: cropMs, model: modelMs, post: postMs + (tTrack - tPost), track: tFit - tTrack, fit: end - tFit, total: end - start },
     };
+  }
+
+  /**
+   * A face in the whole frame: the detector's best (trusted when sure), else the face model's own mask on the
+   * letterboxed frame, else the caller's faceBox (trusted); null when there is none.
+   */
+  private async findFace(pixels: FramePixels, K: FrameIntrinsics): Promise<{ box: CropBox; trusted: boolean } | null> {
+    if (this.options.detector !== false) {
+      const { width: W, height: H } = pixels;
+      const best = this.pickFace(await detectFaces(pixels, wholeFrameViews(W, H), (image) => this.client.detect(image)), null);
+      if (best) return { box: cropBoxOf(best), trusted: best.score >= TRUSTED_DETECTION };
+    }
+    const S = this.client.contract.cropSize;
+    const whole = new CropPlacement(wholeFrameBox(pixels.width, pixels.height), S);
+    const found = await this.runModel(pixels, whole, K, this.client.createState());
+    const box = found.certainty >= this.region.detectCertainty ? boxFromMask(found.mask, whole, { ...this.region, minFacePixels: Math.max(24, this.region.minFacePixels / 2) }) : null;
+    if (box) return { box, trusted: false };
+    return this.options.faceBox ? { box: this.options.faceBox, trusted: true } : null;
+  }
+
+  /**
+   * The detection to follow: near a tracked box, the one closest to it; otherwise the surest. Detections that
+   * enclose a surer one (a false box around several faces) are skipped.
+   */
+  private pickFace(faces: readonly DetectedFace[], near: CropBox | null): DetectedFace | null {
+    const centre = (d: DetectedFace) => [(d.x0 + d.x1) / 2, (d.y0 + d.y1) / 2];
+    const kept = faces.filter((d) => d.score >= MIN_DETECTION && !faces.some((e) => {
+      const [x, y] = centre(e);
+      return e !== d && e.score > d.score && x > d.x0 && x < d.x1 && y > d.y0 && y < d.y1 && (d.x1 - d.x0) > 1.4 * (e.x1 - e.x0);
+    }));
+    if (!near) return kept[0] ?? null;
+    let best: DetectedFace | null = null, bestDist = near.side / 3;
+    for (const d of kept) {
+      const [x, y] = centre(d);
+      const dist = Math.hypot(x - near.centerX, y - near.centerY);
+      const size = Math.max(d.x1 - d.x0, d.y1 - d.y0) * 1.9;
+      if (dist < bestDist && size > near.side / 2 && size < near.side * 2) (best = d), (bestDist = dist);
+    }
+    return best;
   }
 
   /**
@@ -370,6 +430,7 @@ export class EngineSession {
       if (this.identityFrames.length >= IDENTITY_FRAMES) {
         this.identity = fitter.fitIdentity(this.identityFrames);
         this.identityBase = fitter.identityBase(this.identity);
+        this.landmarkBase = this.template.landmarkModel.identityBase(this.identity);
         this.identityFrames = [];
       }
     }

@@ -14,6 +14,8 @@ export interface FaceTemplate {
   /** canonical coordinates on the rigid part of the face (for the pose fit) */
   readonly rigidRegion: RigidRegion;
   readonly fitter: BlendshapeFitter;
+  /** the same model rows for the 68 landmark vertices: where the fitted head puts the landmarks not seen */
+  readonly landmarkModel: BlendshapeFitter;
 }
 
 /**
@@ -33,6 +35,7 @@ export function buildFaceTemplate(model: FacekitModel, fitStride = 20): FaceTemp
     landmarks: Float32Array.from(Array.from(model.landmarks68).flatMap(at)),
     rigidRegion: new RigidRegion(Float32Array.from(rigidFaceVertices(model).flatMap(at))),
     fitter: new BlendshapeFitter(model, Int32Array.from(fitVertices)),
+    landmarkModel: new BlendshapeFitter(model, Int32Array.from(model.landmarks68)),
   };
 }
 

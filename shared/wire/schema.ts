@@ -53,7 +53,11 @@ export type ResultMessage =
       readonly frameHeight: number;
       /** pinhole intrinsics the server assumed for the frame, pixels: [fx, fy, cx, cy] (back-projects the maps) */
       readonly intrinsics: Float32Array;
-      /** [68*3] frame x, y, visible (1/0); x and y are NaN where not found. Positions travel in 1/16 px. */
+      /**
+       * [68*3] frame x, y, visible: 1 where the canonical lookup saw the landmark, 0 where it is estimated (hidden
+       * or not found: placed by the head model fitted to the frame). Always finite from this server; a decoder
+       * still accepts NaN (an older server's "not found"). Positions travel in 1/16 px.
+       */
       readonly landmarks: Float32Array;
       /** ids of the tracked points, and [n*3] frame x, y, visibility (0 occluded, 1 low confidence, 2 visible) */
       readonly pointIds: Uint32Array;

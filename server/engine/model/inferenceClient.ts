@@ -8,16 +8,20 @@ import { AssetError, InputError, InvalidStateError, ModelContractError } from '.
 import type { ModelContract } from '../../../shared/model/modelContract.js';
 import { PendingReplies } from '../../pendingReplies.js';
 import { stopWorker } from '../../stopWorker.js';
+import { DEFAULT_DETECTOR_PATH, type DetectorOutputs } from './detectorModel.js';
 import type { StepOutputs, StreamState } from './faceModel.js';
 
 export type WorkerRequest =
   | { kind: 'step'; id: number; image: Float32Array; focalPx: number; cache: Float32Array; cacheValid: Float32Array }
+  | { kind: 'detect'; id: number; image: Float32Array }
   | { kind: 'close' };
 
 export type WorkerReply =
   | { kind: 'ready'; contract: ModelContract }
   | { kind: 'failed'; name: string; message: string }
   | ({ kind: 'result'; id: number; cache: Float32Array; cacheValid: Float32Array } & StepOutputs)
+  | ({ kind: 'detected'; id: number } & DetectorOutputs)
+  | { kind: 'detectError'; id: number; name: string; message: string }
   | { kind: 'error'; id: number; name: string; message: string };
 
 export interface InferenceClientEvents {
@@ -29,6 +33,7 @@ const rebuild = (name: string, message: string): Error => new (ERRORS[name] ?? E
 
 export class InferenceClient extends EventEmitter<InferenceClientEvents> {
   private readonly pending = new PendingReplies<StepOutputs, { state: StreamState }>();
+  private readonly detections = new PendingReplies<DetectorOutputs>();
   private closed = false;
 
   private constructor(
@@ -41,9 +46,9 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
     worker.on('exit', (code) => this.fail(new InvalidStateError(`inference worker exited (code ${code})`)));
   }
 
-  /** Starts a worker and loads the model in it; rejects with the model's own error (contract, file). */
-  static create(modelPath: string, threads = 2): Promise<InferenceClient> {
-    const worker = new Worker(new URL('./inferenceWorker.js', import.meta.url), { workerData: { modelPath, threads } });
+  /** Starts a worker and loads the model and the face detector in it; rejects with the model's own error (contract, file). */
+  static create(modelPath: string, threads = 2, detectorPath = DEFAULT_DETECTOR_PATH): Promise<InferenceClient> {
+    const worker = new Worker(new URL('./inferenceWorker.js', import.meta.url), { workerData: { modelPath, detectorPath, threads } });
     return new Promise((resolve, reject) => {
       const onFirst = (m: WorkerReply) => {
         worker.off('error', onError);
@@ -75,15 +80,32 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
     });
   }
 
+  /** The face detector on one square view ([3*128*128] RGB channels first, 0..1; the buffer is transferred). */
+  detect(image: Float32Array): Promise<DetectorOutputs> {
+    if (this.closed) return Promise.reject(new InvalidStateError('InferenceClient is closed'));
+    return this.detections.request({}, (id) => {
+      this.worker.postMessage({ kind: 'detect', id, image } satisfies WorkerRequest, [image.buffer as ArrayBuffer]);
+    });
+  }
+
   /** Idempotent: rejects pending runs, stops the worker. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.pending.rejectAll(new InvalidStateError('InferenceClient closed'));
+    this.detections.rejectAll(new InvalidStateError('InferenceClient closed'));
     await stopWorker(this.worker, { kind: 'close' } satisfies WorkerRequest);
   }
 
   private onReply(m: WorkerReply): void {
+    if (m.kind === 'detected') {
+      this.detections.take(m.id)?.resolve({ scores: m.scores, regressors: m.regressors });
+      return;
+    }
+    if (m.kind === 'detectError') {
+      this.detections.take(m.id)?.reject(rebuild(m.name, m.message));
+      return;
+    }
     if (m.kind !== 'result' && m.kind !== 'error') return;
     const p = this.pending.take(m.id);
     if (!p) return;
@@ -103,6 +125,7 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
     if (this.closed) return;
     this.closed = true;
     this.pending.rejectAll(new InvalidStateError(`inference worker died: ${e.message}`));
+    this.detections.rejectAll(new InvalidStateError(`inference worker died: ${e.message}`));
     this.emit('died', e);
   }
 }

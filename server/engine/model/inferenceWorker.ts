@@ -1,22 +1,32 @@
 /**
- * worker_threads entry: owns one FaceModel and runs its steps off the main thread (onnxruntime's run blocks
- * the event loop; the live server's WebRTC stack must keep running). Messages are typed in inferenceClient.ts.
+ * worker_threads entry: owns one FaceModel and the face detector, and runs them off the main thread
+ * (onnxruntime's run blocks the event loop; the live server's WebRTC stack must keep running). Messages are
+ * typed in inferenceClient.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { DetectorModel } from './detectorModel.js';
 import { FaceModel } from './faceModel.js';
 import type { WorkerReply, WorkerRequest } from './inferenceClient.js';
 
 const port = parentPort;
 if (!port) throw new Error('inferenceWorker.ts must run in a worker thread');
 
-const { modelPath, threads } = workerData as { modelPath: string; threads: number };
+const { modelPath, detectorPath, threads } = workerData as { modelPath: string; detectorPath: string; threads: number };
 
-FaceModel.load(modelPath, { threads }).then(
-  (model) => {
+Promise.all([FaceModel.load(modelPath, { threads }), DetectorModel.load(detectorPath)]).then(
+  ([model, detector]) => {
     port.postMessage({ kind: 'ready', contract: model.contract } satisfies WorkerReply);
+    const fail = (kind: 'error' | 'detectError', id: number) => (e: Error) => port.postMessage({ kind, id, name: e.name, message: e.message } satisfies WorkerReply);
     port.on('message', (req: WorkerRequest) => {
       if (req.kind === 'close') {
-        model.close().finally(() => port.close());
+        Promise.all([model.close(), detector.close()]).finally(() => port.close());
+        return;
+      }
+      if (req.kind === 'detect') {
+        detector.run(req.image).then((out) => {
+          const reply: WorkerReply = { kind: 'detected', id: req.id, ...out };
+          port.postMessage(reply, [out.scores.buffer, out.regressors.buffer] as ArrayBuffer[]);
+        }, fail('detectError', req.id));
         return;
       }
       const state = { cache: req.cache, cacheValid: req.cacheValid };
@@ -25,7 +35,7 @@ FaceModel.load(modelPath, { threads }).then(
           const reply: WorkerReply = { kind: 'result', id: req.id, ...out, cache: state.cache, cacheValid: state.cacheValid };
           port.postMessage(reply, [out.depth.buffer, out.canonical.buffer, out.confidence.buffer, out.parts.buffer, state.cache.buffer, state.cacheValid.buffer] as ArrayBuffer[]);
         },
-        (e: Error) => port.postMessage({ kind: 'error', id: req.id, name: e.name, message: e.message } satisfies WorkerReply),
+        fail('error', req.id),
       );
     });
   },

@@ -52,6 +52,13 @@ export class BlendshapeFitter {
     this.ident = Array.from({ length: this.identityCount }, (_, j) => pick(model.identityDeltas, j * V3, step));
   }
 
+  /** The chosen vertices with an expression on a base (identityBase or the template), head frame, [n*3] metres. */
+  positions(base: Float32Array, weights: ArrayLike<number>): Float32Array {
+    const out = Float32Array.from(base);
+    for (let r = 0; r < out.length; r++) out[r] += this.expressionAt(r, weights);
+    return out;
+  }
+
   /** Template + identity offsets for the chosen vertices, [n*3]. */
   identityBase(identity: ArrayLike<number>): Float32Array {
     const base = Float32Array.from(this.template);

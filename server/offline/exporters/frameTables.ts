@@ -45,7 +45,10 @@ export function writeMapStacks(out: string, maps: readonly (PlainMaps | null)[],
   }
 }
 
-/** tracks.json/.csv from the rows, landmarks.json/.csv from [68*3] (x, y, visible) per frame (null: no face). */
+/**
+ * tracks.json/.csv from the rows, landmarks.json/.csv from [68*3] (x, y, visible) per frame (null: no face): a
+ * face always has 68 points; visible 0 marks one estimated from the fitted head (hidden or not found).
+ */
 export function writeTracksAndLandmarks(out: string, tracks: readonly TrackRow[], landmarks: readonly { frame: number; landmarks: ArrayLike<number> | null }[]): void {
   const t = tracks.map((f) => ({ frame: f.frame, points: f.points.map((p) => ({ id: p.id, x: round(p.x, 100), y: round(p.y, 100), visibility: p.visibility })) }));
   writeFileSync(join(out, 'tracks.json'), JSON.stringify(t));

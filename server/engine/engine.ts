@@ -11,7 +11,7 @@ import { InputError, InvalidStateError } from '../../shared/errors.js';
 import { hasCanonical, PartId } from '../../shared/parts.js';
 import { CropPlacement, type CropBox } from '../../shared/cropPlacement.js';
 import { cropToModelInput, type FramePixels } from './crop.js';
-import { boxFromMask, FACE_REGION_DEFAULTS, faceCertainty, smoothBox, wholeFrameBox, type FaceRegionOptions } from './faceRegion.js';
+import { boxFromMask, FACE_REGION_DEFAULTS, faceCertainty, followBox, smoothBox, wholeFrameBox, type FaceRegionOptions } from './faceRegion.js';
 import { aroundBoxViews, cropBoxOf, detectFaces, wholeFrameViews, type DetectedFace } from './detect/faceDetector.js';
 import type { StepOutputs, StreamState } from './model/faceModel.js';
 import { InferenceClient } from './model/inferenceClient.js';
@@ -96,7 +96,7 @@ export type FaceResult =
 
 /** Where one frame's time went, milliseconds. */
 export interface StageTimings {
-  /** whole-frame detection pass (0 while the face is tracked) */
+  /** finding the face: the detector on the whole frame, or around the tracked box (0 without the detector while tracked) */
   readonly detect: number;
   /** crop + resample to the model input */
   readonly crop: number;
@@ -272,7 +272,6 @@ export class EngineSession {
     const S = this.client.contract.cropSize;
     const base = { frameId: frame.frameId, captureTimeMs: frame.captureTimeMs };
     const start = performance.now();
-    let detectMs = 0;
     // a new frame size (the camera or the browser changed resolution mid-stream) is a cut: the box is in the old
     // frame's pixels, and the cached frames' per-pixel features would not line up with the new crop
     const resized = this.frameSize !== null && (this.frameSize.width !== W || this.frameSize.height !== H);
@@ -281,37 +280,40 @@ export class EngineSession {
       this.box = null;
       this.resetWindow();
     }
+    // where the face is in this frame: found in the whole frame, or followed from the last frame's box (by the
+    // detector, or where the face model's mask put it)
+    const byDetector = this.options.detector !== false;
+    let located: { box: CropBox; trusted: boolean } | null;
+    let detectMs = 0;
     if (!this.box) {
-      const found = await this.findFace(frame.pixels, K);
+      located = await this.findFace(frame.pixels, K);
       detectMs = performance.now() - start;
-      if (!found) return { kind: 'noFace', ...base, reason: 'notFound' };
-      this.box = found.box;
-      this.boxTrusted = found.trusted;
+      if (!located) return { kind: 'noFace', ...base, reason: 'notFound' };
       this.resetWindow();
+    } else if (byDetector) {
+      located = await this.followFace(frame.pixels, this.box);
+      detectMs = performance.now() - start;
+    } else {
+      located = { box: this.box, trusted: this.boxTrusted };
     }
-    const placement = new CropPlacement(this.box, S);
+    this.box = located.box;
+    const placement = new CropPlacement(located.box, S);
     const { out, mask, certainty, cropMs, modelMs, postMs } = await this.runModel(frame.pixels, placement, K, this.state);
     const tPost = performance.now();
     // a shorter window: forget the cached frames beyond it (the graph's cost does not change)
     const window = this.options.window ?? this.client.contract.window;
     this.state.cacheValid.fill(0, 0, Math.max(0, this.client.contract.window - window));
-    // a trusted box says there is a face: only the certainty gate against false faces is waived
-    let next = certainty >= this.region.trackCertainty || this.boxTrusted ? boxFromMask(mask, placement, this.region) : null;
+    // the face stays while a sure detection or the mask (certain enough, with enough face pixels) says it is there;
+    // without the detector the mask also places the next frame's box
+    const masked = certainty >= this.region.trackCertainty || located.trusted ? boxFromMask(mask, placement, this.region) : null;
     this.boxTrusted = false;
-    if (!next && this.options.detector !== false) {
-      // before giving the face up, ask the detector around where it was (a real face the mask does not cover well)
-      const t0 = performance.now();
-      const near = this.pickFace(await detectFaces(frame.pixels, aroundBoxViews(this.box), (image) => this.client.detect(image)), this.box);
-      detectMs += performance.now() - t0;
-      if (near) next = cropBoxOf(near);
-    }
-    if (!next) {
+    if (!located.trusted && !masked) {
       this.box = null;
       this.resetWindow();
       return { kind: 'noFace', ...base, reason: 'lost' };
     }
-    const box = this.box;
-    this.box = smoothBox(this.box, next, this.region);
+    const box = located.box;
+    if (!byDetector && masked) this.box = smoothBox(located.box, masked, this.region);
 
     const valid = new Uint8Array(mask.length);
     for (let i = 0; i < mask.length; i++) valid[i] = hasCanonical(mask[i]) ? 1 : 0;
@@ -366,28 +368,53 @@ export class EngineSession {
   private async findFace(pixels: FramePixels, K: FrameIntrinsics): Promise<{ box: CropBox; trusted: boolean } | null> {
     if (this.options.detector !== false) {
       const { width: W, height: H } = pixels;
-      const best = this.pickFace(await detectFaces(pixels, wholeFrameViews(W, H), (image) => this.client.detect(image)), null);
+      const best = this.pickFace(await detectFaces(pixels, wholeFrameViews(W, H), (image) => this.client.detect(image)), null, pixels);
       if (best) return { box: cropBoxOf(best), trusted: best.score >= TRUSTED_DETECTION };
+    } else {
+      // the face model's own mask on the letterboxed frame: trained on renders only, it also finds faces in
+      // coffee cups and motorcycles (bench real), so it is the detector only when the real-trained one is off
+      const S = this.client.contract.cropSize;
+      const whole = new CropPlacement(wholeFrameBox(pixels.width, pixels.height), S);
+      const found = await this.runModel(pixels, whole, K, this.client.createState());
+      const box = found.certainty >= this.region.detectCertainty ? boxFromMask(found.mask, whole, { ...this.region, minFacePixels: Math.max(24, this.region.minFacePixels / 2) }) : null;
+      if (box) return { box, trusted: false };
     }
-    const S = this.client.contract.cropSize;
-    const whole = new CropPlacement(wholeFrameBox(pixels.width, pixels.height), S);
-    const found = await this.runModel(pixels, whole, K, this.client.createState());
-    const box = found.certainty >= this.region.detectCertainty ? boxFromMask(found.mask, whole, { ...this.region, minFacePixels: Math.max(24, this.region.minFacePixels / 2) }) : null;
-    if (box) return { box, trusted: false };
     return this.options.faceBox ? { box: this.options.faceBox, trusted: true } : null;
+  }
+
+  /**
+   * The tracked face in this frame: the detection nearest the last box, in a view around it (a wider one when
+   * the near view has none), the box following it (followBox: steady on a still face, no lag on a moving one).
+   * With no detection the last box stays, and the face model's mask must confirm the face.
+   */
+  private async followFace(pixels: FramePixels, last: CropBox): Promise<{ box: CropBox; trusted: boolean }> {
+    for (const view of aroundBoxViews(last)) {
+      const near = this.pickFace(await detectFaces(pixels, [view], (image) => this.client.detect(image)), last, pixels);
+      if (near) return { box: followBox(last, cropBoxOf(near)), trusted: near.score >= TRUSTED_DETECTION };
+    }
+    return { box: last, trusted: false };
   }
 
   /**
    * The detection to follow: near a tracked box, the one closest to it; otherwise the surest. Detections that
    * enclose a surer one (a false box around several faces) are skipped.
    */
-  private pickFace(faces: readonly DetectedFace[], near: CropBox | null): DetectedFace | null {
+  private pickFace(faces: readonly DetectedFace[], near: CropBox | null, frame: { width: number; height: number }): DetectedFace | null {
     const centre = (d: DetectedFace) => [(d.x0 + d.x1) / 2, (d.y0 + d.y1) / 2];
     const kept = faces.filter((d) => d.score >= MIN_DETECTION && !faces.some((e) => {
       const [x, y] = centre(e);
       return e !== d && e.score > d.score && x > d.x0 && x < d.x1 && y > d.y0 && y < d.y1 && (d.x1 - d.x0) > 1.4 * (e.x1 - e.x0);
     }));
-    if (!near) return kept[0] ?? null;
+    if (!near) {
+      // a new face: of the sure ones the largest and most central (a portrait's subject rather than the face beside
+      // it or at its edge), else the surest
+      const weight = (d: DetectedFace) => {
+        const dx = ((d.x0 + d.x1) / 2 - frame.width / 2) / frame.width, dy = ((d.y0 + d.y1) / 2 - frame.height / 2) / frame.height;
+        return (d.x1 - d.x0) * (d.y1 - d.y0) * (1 - 1.2 * Math.hypot(dx, dy));
+      };
+      const sure = kept.filter((d) => d.score >= TRUSTED_DETECTION).sort((a, b) => weight(b) - weight(a));
+      return sure[0] ?? kept[0] ?? null;
+    }
     let best: DetectedFace | null = null, bestDist = near.side / 3;
     for (const d of kept) {
       const [x, y] = centre(d);

@@ -99,3 +99,38 @@ print((m - torch.eye(m.shape[0])).abs().max().item(), ck['held'], sorted(g['lr_s
   for (const [k, v] of Object.entries(errors2)) t.ok(v < 1e-3, `continued: ${k}: max |onnx - torch| = ${v.toExponential(2)}`);
   await model2.close();
 });
+
+t.test('tiny model with the real-trained encoder: MediaPipe Face Mesh stages load, train slower, export and match onnxruntime', async (t) => {
+  if (torchMissing) return void t.fail(torchMissing);
+  const dir = mkdtempSync(join(tmpdir(), 'facelive-tiny-fm-'));
+  const data = run(process.execPath, [MAIN, 'synth', '--out', join(dir, 'train'), '--sequences', '4', '--frames', '8', '--size', '64', '--seed', '4', '--split', 'train', '--quiet']);
+  t.equal(data.code, 0, said(data, 'train data'));
+  const runDir = join(dir, 'run');
+  const train = run(PYTHON, ['models/train/train.py', '--data', join(dir, 'train'), '--config', 'tiny-fm', '--out', runDir,
+    '--steps', '12', '--checkpoint-every', '12', '--lr', '1e-3', '--lr-scale', 'backbone.=0.1', '--gray', '0.3']);
+  t.equal(train.code, 0, said(train, 'train.py --config tiny-fm trains 12 steps'));
+  t.match(train.out, /encoder: MediaPipe Face Mesh stages from .*facemesh\.json/, 'the encoder starts from Face Mesh');
+  // the encoder's weights moved at a tenth of the rate: its optimizer group says so, and its first convolution is
+  // still Face Mesh's (the change after 12 small steps is far below the weights' own size)
+  const moved = run(PYTHON, ['-c', `import sys, torch
+sys.path.insert(0, 'models/train')
+from facelive_model.mediapipe_facemesh import FaceMeshBackbone
+ck = torch.load(sys.argv[1])
+fm = FaceMeshBackbone.from_tfjs('models/third_party/mediapipe-facemesh/facemesh.json').state_dict()
+w0, w1 = fm['stem.conv.weight'], ck['model']['backbone.stem.conv.weight']
+print(sorted(g['lr_scale'] for g in ck['opt']['param_groups']), round(((w1 - w0).norm() / w0.norm()).item(), 4))`, join(runDir, 'checkpoint.pt')]);
+  t.equal(moved.code, 0, said(moved, 'checkpoint readable'));
+  const [groups, change] = moved.stdout.trim().split('\n').pop()!.split('] ');
+  t.equal(groups + ']', '[0.1, 1.0]', 'two rates: the encoder at a tenth');
+  t.ok(Number(change) > 0 && Number(change) < 0.05, `the encoder's first convolution moved by ${change} of its size`);
+  const onnx = join(dir, 'tiny-fm.onnx'), fixtures = join(dir, 'tiny-fm-parity');
+  const exp = run(PYTHON, ['models/train/export_onnx.py', '--checkpoint', join(runDir, 'checkpoint.pt'), '--out', onnx, '--fixtures', fixtures, '--frames', join(dir, 'train', 'seq_0000')]);
+  t.equal(exp.code, 0, said(exp, 'export_onnx.py writes the model and fixtures'));
+  const model = await FaceModel.load(onnx, { threads: 1 });
+  const errors = await parityErrors(model, fixtures);
+  for (const [k, v] of Object.entries(errors)) t.ok(v < 1e-3, `${k}: max |onnx - torch| = ${v.toExponential(2)}`);
+  await model.close();
+  const check = run(PYTHON, ['models/train/tests/check_onnx_import.py', onnx]);
+  t.equal(check.code, 0, said(check, 'check_onnx_import.py reads the weights back out of the ONNX file'));
+  if (check.code === 0) t.equal(JSON.parse(check.stdout.trim().split('\n').pop()!).max_abs_diff, 0, 'exactly');
+});

@@ -56,6 +56,14 @@ def parse_args(argv=None):
     p.add_argument('--scale', nargs='+', default=[], metavar='PREFIX=F',
                    help='multiply weights --init provides (name prefixes) by F, e.g. fuse.2.k=6: the 1/2 blend\'s '
                         'distance term, 36x larger, then tells motion from noise (see the model card)')
+    p.add_argument('--facemesh', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'third_party', 'mediapipe-facemesh', 'facemesh.json'),
+                   help='TF.js graph of MediaPipe Face Mesh: the pretrained weights of a facemesh encoder (--config '
+                        'small-fm) when a run starts')
+    p.add_argument('--lr-scale', nargs='+', default=[], metavar='PREFIX=F',
+                   help='weights (name prefixes) that train at F x --lr whatever else says, e.g. backbone.=0.2: a '
+                        'pretrained encoder that should keep what it learned from real faces')
+    p.add_argument('--gray', type=float, default=0.0,
+                   help='share of clips turned to grey or sepia (old photographs, monochrome cameras)')
     p.add_argument('--temporal', type=float, default=0.5,
                    help='weight of the temporal term in the training loss (validation totals always use 0.5)')
     p.add_argument('--threads', type=int, default=2)
@@ -75,6 +83,14 @@ def parse_args(argv=None):
         a.scale = [(prefix, float(f)) for prefix, f in (x.split('=') for x in a.scale)]
     except ValueError:
         p.error(f'--scale takes PREFIX=FACTOR items, got {a.scale}')
+    try:
+        a.lr_scale = [(prefix, float(f)) for prefix, f in (x.split('=') for x in a.lr_scale)]
+    except ValueError:
+        p.error(f'--lr-scale takes PREFIX=FACTOR items, got {a.lr_scale}')
+    if any(not 0 < f <= 10 for _, f in a.lr_scale):
+        p.error('--lr-scale factors must be in (0, 10]')
+    if not 0 <= a.gray < 1:
+        p.error('--gray must be in [0, 1)')
     if a.fuse is not None and not 0 <= a.fuse <= 3:
         p.error('--fuse must be 0 to 3 (the decoder has 3 stages before full resolution)')
     if not 0 <= a.face_free < 1:
@@ -160,11 +176,16 @@ def grow(model, state: dict, config: dict, cfg: ModelConfig, a) -> list:
     projected keys and values; today's blends the features): such stages start as they are built (attention
     with its output at zero, a blend as the window mean), so at window 1 the grown model computes what the
     earlier one did."""
-    ours = cfg.to_json()
-    theirs = {**config, 'fuse': config.get('fuse', 0)}
-    if {k: v for k, v in theirs.items() if k != 'fuse'} != {k: v for k, v in ours.items() if k != 'fuse'} \
-            or theirs['fuse'] > ours['fuse']:
+    ours = {'encoder': 'conv', **cfg.to_json()}
+    theirs = {'encoder': 'conv', **config, 'fuse': config.get('fuse', 0)}
+    same = lambda d: {k: v for k, v in d.items() if k not in ('fuse', 'encoder')}  # noqa: E731
+    if same(theirs) != same(ours) or theirs['fuse'] > ours['fuse']:
         sys.exit(f'{a.init} holds a {config} model, not --config {a.config}')
+    encoder_keys = ('stem.', 'to_tokens.', 'backbone.')
+    if theirs['encoder'] != ours['encoder']:
+        # another encoder: everything after it is kept (same token and skip widths), the encoder is new
+        state = {k: v for k, v in state.items() if not k.startswith(encoder_keys)}
+        print(f'encoder {theirs["encoder"]} -> {ours["encoder"]}: the rest of the model kept', flush=True)
     mine = model.state_dict()
     replaced = []
     for i in range(theirs['fuse']):
@@ -175,12 +196,12 @@ def grow(model, state: dict, config: dict, cfg: ModelConfig, a) -> list:
             state = {k: v for k, v in state.items() if not k.startswith(prefix)}
             replaced.append(str(i))
     missing, unexpected = model.load_state_dict(state, strict=False)
-    new = [k for k in missing if not k.startswith('fuse.')]
+    new = [k for k in missing if not k.startswith('fuse.') and not (theirs['encoder'] != ours['encoder'] and k.startswith(encoder_keys))]
     if new or unexpected:
         sys.exit(f'{a.init}: weights do not fit --config {a.config} (missing {new[:4]}, unexpected {unexpected[:4]})')
     if replaced:
         print(f'window-fused decoder stages {", ".join(replaced)} changed form: they start again as built', flush=True)
-    added = sorted({k.split('.')[1] for k in missing} - set(replaced))
+    added = sorted({k.split('.')[1] for k in missing if k.startswith('fuse.')} - set(replaced))
     if added:
         print(f'window-fused decoder stages {", ".join(added)} added, as built', flush=True)
     return sorted(missing)
@@ -217,16 +238,19 @@ def chosen(model, built: dict, fresh: list, a) -> tuple:
     return sorted((set(fresh) | set(retrained)) - set(held)), held
 
 
-def optimizer(model, lr: float, fresh, lr_kept: float):
-    """AdamW over the weights that train (requires_grad); those not in `fresh` (names; None: all are) take lr_kept
-    of the schedule's rate."""
-    if fresh is None or lr_kept == 1.0:
-        groups = [{'params': [p for p in model.parameters() if p.requires_grad], 'lr_scale': 1.0}]
-    else:
-        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-        groups = [{'params': [p for n, p in named if n in fresh], 'lr_scale': 1.0},
-                  {'params': [p for n, p in named if n not in fresh], 'lr_scale': lr_kept}]
-        groups = [g for g in groups if g['params']]
+def optimizer(model, lr: float, fresh, lr_kept: float, lr_scale=()):
+    """AdamW over the weights that train (requires_grad): those named by an --lr-scale prefix at its factor of the
+    schedule's rate, those not in `fresh` (names; None: all are) at lr_kept, the rest at the full rate. Groups are
+    made in a fixed order (by factor), so a resumed run rebuilds the same ones."""
+    scales = {}
+    for n, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        f = next((f for prefix, f in lr_scale if n.startswith(prefix)), None)
+        if f is None:
+            f = 1.0 if fresh is None or n in fresh else lr_kept
+        scales.setdefault(f, []).append(p)
+    groups = [{'params': scales[f], 'lr_scale': f} for f in sorted(scales, reverse=True)]
     return torch.optim.AdamW(groups, lr=lr, weight_decay=0.01)
 
 
@@ -274,12 +298,18 @@ def main(argv=None):
         frozen_bn = ck.get('frozen_bn', False)
         earlier = ck.get('earlier', []) + [{'steps': ck['step'], 'minutes': round(ck['seconds'] / 60, 1)}]
         print(f'initialized from {a.init} (step {ck["step"]}, {ck["seconds"] / 60:.1f} min trained)', flush=True)
+    if cfg.encoder == 'facemesh' and not resumed:
+        from facelive_model.mediapipe_facemesh import FaceMeshBackbone
+        model.backbone.load_state_dict(FaceMeshBackbone.from_tfjs(a.facemesh).state_dict())
+        print(f'encoder: MediaPipe Face Mesh stages from {a.facemesh}', flush=True)
+    if resumed:
+        a.lr_scale = ck.get('lr_scale', [])
     if a.init and not resumed:
         fresh, held = chosen(model, built, fresh, a)
     for n, p in model.named_parameters():
         p.requires_grad_(n not in held)
 
-    opt = optimizer(model, a.lr, fresh, lr_kept)
+    opt = optimizer(model, a.lr, fresh, lr_kept, a.lr_scale)
     if opt_state is not None:
         opt.load_state_dict(opt_state)
     train = SynthSequences(a.data)
@@ -288,12 +318,12 @@ def main(argv=None):
     print(f'{len(train.seqs)} train sequences, {frames} frames; model {sum(p.numel() for p in model.parameters())} parameters', flush=True)
     val = val_batches(SynthSequences(a.val), cfg, a.clip, a.val_clips) if a.val else []
     it = iter(ClipSampler(train, a.clip, cfg.size, a.seed * 100003 + step, face_free=a.face_free,
-                           static=a.static))
+                           static=a.static, hold_move=a.hold_move, gray=a.gray))
 
     def save():
         torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'seconds': seconds,
                     'config': cfg.to_json(), 'name': a.config, 'earlier': earlier, 'frozen_bn': frozen_bn,
-                    'fresh': fresh, 'lr_kept': lr_kept, 'held': held}, ckpt_path + '.tmp')
+                    'fresh': fresh, 'lr_kept': lr_kept, 'held': held, 'lr_scale': a.lr_scale}, ckpt_path + '.tmp')
         os.replace(ckpt_path + '.tmp', ckpt_path)
         plot(log_path, os.path.join(a.out, 'loss_curve.png'))
 

@@ -76,6 +76,14 @@ def to_tensors(seqs: SynthSequences, i: int, start: int, t: int):
     return img, focal, segment, depth, canon_t, mask
 
 
+def to_gray(img, rng: random.Random):
+    """The clip in grey or a warm sepia tone (old photographs, monochrome and infrared cameras), one tone for all
+    its frames."""
+    luma = (0.299 * img[:, 0] + 0.587 * img[:, 1] + 0.114 * img[:, 2])[:, None]
+    tint = torch.tensor([1.0, 1.0, 1.0]) if rng.random() < 0.5 else torch.tensor([1.0 + rng.uniform(0.05, 0.2), 1.0, 1.0 - rng.uniform(0.1, 0.3)])
+    return (luma * tint[None, :, None, None]).clamp(0, 1)
+
+
 def augment(img, focal, depth, canon, mask, size, rng: random.Random, jitter=True, still=False):
     """Same crop (scale, shift, flip) for every frame of the clip plus a little per-frame jitter, like the
     engine's tracked crop (none for a `still` clip: a static head in a still crop); photometric gain/gamma/colour
@@ -169,9 +177,9 @@ def hold_then_move_clip(img, focal, segment, depth, canon, mask, rng: random.Ran
 
 class ClipSampler(torch.utils.data.IterableDataset):
     def __init__(self, seqs: SynthSequences, clip: int, size: int, seed: int, jitter=True, face_free=0.0,
-                 static=0.0, hold_move=0.0):
+                 static=0.0, hold_move=0.0, gray=0.0):
         self.seqs, self.clip, self.size, self.seed, self.jitter = seqs, clip, size, seed, jitter
-        self.face_free, self.static, self.hold_move = face_free, static, hold_move
+        self.face_free, self.static, self.hold_move, self.gray = face_free, static, hold_move, gray
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -193,4 +201,7 @@ class ClipSampler(torch.utils.data.IterableDataset):
                 img, focal, segment, depth, canon, mask = hold_then_move_clip(img, focal, segment, depth, canon, mask, rng)
             # a resting head in a still crop: the rest must look like rest, as on a static clip
             img, focal, depth, canon, mask = augment(img, focal, depth, canon, mask, self.size, rng, self.jitter, held)
+            # (no draw without --gray: earlier phases' clip streams stay as they were)
+            if self.gray > 0 and rng.random() < self.gray:
+                img = to_gray(img, rng)
             yield img, focal, segment, depth, canon, mask

@@ -21,6 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .mediapipe_facemesh import FaceMeshBackbone
+
 NEG = -1.0e4  # additive attention bias for keys a query must not see (exp underflows to exactly 0)
 
 
@@ -42,6 +44,9 @@ class ModelConfig:
     parts: int = 8           # PartId count (shared/parts.ts)
     mlp_ratio: int = 2
     fuse: int = 0            # decoder stages (coarsest first) whose pixels attend over the window
+    # 'conv': the stem trained from scratch on renders; 'facemesh': MediaPipe Face Mesh's first stages (trained on
+    # real faces, mediapipe_facemesh.py), the same widths at the same strides (16, 32, 64, 128 at 1/2 .. 1/16)
+    encoder: str = 'conv'
 
     @property
     def grid(self) -> int:
@@ -81,6 +86,8 @@ class ModelConfig:
     def to_json(self) -> dict:
         d = asdict(self)
         d['widths'] = list(self.widths)
+        if self.encoder == 'conv':
+            del d['encoder']   # as every model before the choice existed was described
         return d
 
 
@@ -320,8 +327,15 @@ class FaceStreamNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         w = cfg.widths
-        self.stem = nn.ModuleList([conv_block(3, w[0], 2, convs=1), conv_block(w[0], w[1], 2), conv_block(w[1], w[2], 2)])
-        self.to_tokens = nn.Sequential(nn.Conv2d(w[2], w[3], 3, 2, 1), nn.ReLU())
+        if cfg.encoder == 'facemesh':
+            if tuple(w) != (16, 32, 64, 128):
+                raise ValueError(f'the facemesh encoder has widths (16, 32, 64, 128), not {w}')
+            self.backbone = FaceMeshBackbone()
+        elif cfg.encoder == 'conv':
+            self.stem = nn.ModuleList([conv_block(3, w[0], 2, convs=1), conv_block(w[0], w[1], 2), conv_block(w[1], w[2], 2)])
+            self.to_tokens = nn.Sequential(nn.Conv2d(w[2], w[3], 3, 2, 1), nn.ReLU())
+        else:
+            raise ValueError(f'encoder must be conv or facemesh, not {cfg.encoder}')
         self.pos = nn.Parameter(torch.zeros(1, cfg.tokens, cfg.dim))
         nn.init.normal_(self.pos, std=0.02)
         self.focal = nn.Linear(1, cfg.dim)
@@ -335,12 +349,15 @@ class FaceStreamNet(nn.Module):
 
     # image [B,3,S,S] in [0,1]; focal_px [B]
     def encode(self, image, focal_px):
-        x = (image - 0.45) / 0.25
-        skips = []
-        for s in self.stem:
-            x = s(x)
-            skips.append(x)
-        t = self.to_tokens(x)                                                  # [B,C,g,g]
+        if self.cfg.encoder == 'facemesh':
+            skips, t = self.backbone(image)                                    # it takes RGB in [0,1] as it is
+        else:
+            x = (image - 0.45) / 0.25
+            skips = []
+            for s in self.stem:
+                x = s(x)
+                skips.append(x)
+            t = self.to_tokens(x)                                              # [B,C,g,g]
         b, c, g, _ = t.shape
         t = t.flatten(2).transpose(1, 2) + self.pos                            # [B,N,C]
         # focal relative to the crop size, log: how large a face of known size should look
@@ -425,8 +442,12 @@ class FaceStreamNet(nn.Module):
 
 
 CONFIGS = {
-    # the shipped model: sized by measurement for <= 10 ms per frame in onnxruntime-node on 2 cores
+    # the model until 1.6.0: sized by measurement for <= 10 ms per frame in onnxruntime-node on 2 cores
     'small': ModelConfig(fuse=3),
+    # the same with MediaPipe Face Mesh's first stages as its encoder (pretrained on real faces)
+    'small-fm': ModelConfig(fuse=3, encoder='facemesh'),
     # for the end-to-end training test: trains in about a minute
     'tiny': ModelConfig(size=64, widths=(8, 8, 16, 32), layers=1, heads=2, window=4, fuse=3),
+    # the same with the facemesh encoder (its widths are fixed), for the end-to-end test of that path
+    'tiny-fm': ModelConfig(size=64, widths=(16, 32, 64, 128), layers=1, heads=2, window=4, fuse=3, encoder='facemesh'),
 }

@@ -91,7 +91,7 @@ def load_onnx_weights(path: str):
     def take(arr: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.array(arr, dtype=np.float32, copy=True))
 
-    # parameters: the same values, transposed (Linear weights become MatMul operands), or rows of the age
+    # parameters: the same values, transposed (Linear weights become MatMul operands), with unit axes, or rows of the age
     # embedding (the step graph folds them, flipped, into constants: _import_age)
     for name, p in params:
         value = p.detach().numpy()
@@ -104,6 +104,12 @@ def load_onnx_weights(path: str):
                 break
             if value.ndim == 2 and arr.shape == value.T.shape and np.array_equal(arr, value.T):
                 state[name].data.copy_(take(weights[tname].T))
+                assigned.add(tname)
+                break
+            # unit axes added for broadcasting (a PReLU's slopes [C] become [C,1,1])
+            if arr.shape != value.shape and arr.size == value.size and np.squeeze(arr).shape == np.squeeze(value).shape \
+                    and np.array_equal(arr.reshape(value.shape), value):
+                state[name].data.copy_(take(weights[tname].reshape(value.shape)))
                 assigned.add(tname)
                 break
         else:

@@ -52,7 +52,7 @@ export async function benchEngine(argv: string[]): Promise<void> {
           if (!bases.has(seg)) bases.set(seg, mesh.identityBase(renderer.segment(seg).identityWeights));
           rendered.push({ frame, input: widescreenI420(frame, plan.intrinsics), trueBase: bases.get(seg)! });
         }
-        const session = engine.openSession({ window: W });
+        const session = engine.openSession({ window: W, landmarks: 'facekit' });
         const results: FaceResult[] = [];
         const t0 = performance.now();
         for (let f = 0; f < frames; f++) {

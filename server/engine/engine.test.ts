@@ -17,7 +17,8 @@ async function engine() {
 
 t.test('EngineSession.process() on a synthetic test sequence finds the face and its landmarks in frame pixels', async (t) => {
   const e = await engine();
-  const s = e.openSession();
+  // against the generator's truth: facekit's own 68 vertices
+  const s = e.openSession({ landmarks: 'facekit' });
   const plan = planSequence({ seed: 41, split: 'test', index: 0, frames: 12, size: 256, fps: 30 });
   const r = new SequenceRenderer(plan, assets);
   const K = plan.intrinsics;
@@ -100,4 +101,19 @@ t.test('EngineSession with a caller faceBox uses it where detection finds nothin
   const withBox = await e.openSession({ region: blind, detector: false, faceBox }).process({ frameId: 0, pixels });
   t.equal(withBox.kind, 'face', 'found in the given box');
   t.throws(() => e.openSession({ faceBox: { centerX: 1, centerY: 1, side: 2 } }), /faceBox must have/);
+});
+
+t.test('landmark conventions: iBUG (default) puts the jaw points higher than facekit\'s vertices; both symmetric', async (t) => {
+  const template = buildFaceTemplate(assets.model);
+  const { ibug, facekit } = template.landmarks;
+  // the chin (8) and the jaw below the mouth corners (5, 11): annotators of photographs mark the jaw's outline
+  // seen from the front, above facekit's vertices under the chin (canonical +y is up)
+  for (const l of [5, 8, 11]) t.ok(ibug.canonical[l * 3 + 1] - facekit.canonical[l * 3 + 1] > 0.005, `jaw point ${l} ${((ibug.canonical[l * 3 + 1] - facekit.canonical[l * 3 + 1]) * 1000).toFixed(1)} mm higher`);
+  // mirror pairs: outer eye corners 36/45, mouth corners 48/54
+  for (const [a, b] of [[36, 45], [48, 54]]) {
+    t.ok(Math.abs(ibug.canonical[a * 3] + ibug.canonical[b * 3]) < 1e-6 && Math.abs(ibug.canonical[a * 3 + 1] - ibug.canonical[b * 3 + 1]) < 1e-6, `${a} and ${b} mirror each other`);
+  }
+  const e = await engine();
+  t.teardown(() => e.close());
+  t.throws(() => e.openSession({ landmarks: 'mediapipe' as never }), /landmarks must be 'ibug' or 'facekit'/);
 });

@@ -19,7 +19,7 @@ import { CanonicalIndex } from './track/canonicalIndex.js';
 import type { RigidPose } from './track/headPose.js';
 import { poseFromMaps } from './track/poseFromMaps.js';
 import { completeLandmarks, LANDMARK_SEEN } from './track/landmarkCompletion.js';
-import type { FaceTemplate } from './faceTemplate.js';
+import type { FaceTemplate, LandmarkConvention } from './faceTemplate.js';
 
 /** Pinhole intrinsics of the frame, pixels (centres at integers). */
 export interface FrameIntrinsics {
@@ -133,6 +133,11 @@ export interface SessionOptions {
    * is given up (default true); false leaves only the face model's own mask, as before the detector existed
    */
   readonly detector?: boolean;
+  /**
+   * which 68 points the landmarks are: 'ibug' (default) where annotators of real photographs and the trackers
+   * trained on them put them; 'facekit' facekit's own 68 vertices, as the generator's ground truth has them
+   */
+  readonly landmarks?: LandmarkConvention;
 }
 
 /** A detection this sure is a face whatever the face model's mask says; below it the mask must agree. */
@@ -173,6 +178,7 @@ export class FaceEngine {
     if (o.window !== undefined && !(Number.isInteger(o.window) && o.window >= 1 && o.window <= W)) {
       throw new InputError(`window must be an integer from 1 to ${W} (the model's window), got ${o.window}`);
     }
+    if (o.landmarks !== undefined && o.landmarks !== 'ibug' && o.landmarks !== 'facekit') throw new InputError(`landmarks must be 'ibug' or 'facekit', got ${String(o.landmarks)}`);
     const b = o.faceBox;
     if (b && !(Number.isFinite(b.centerX) && Number.isFinite(b.centerY) && Number.isFinite(b.side) && b.side >= 8)) {
       throw new InputError(`faceBox must have a finite centre and a side of at least 8 pixels, got ${JSON.stringify(b)}`);
@@ -321,7 +327,8 @@ export class EngineSession {
     const tTrack = performance.now();
     const maxDist = this.options.maxLookupDistM ?? 0.01;
     const landmarks = new Float32Array(68 * 3);
-    const L = this.template.landmarks;
+    const definition = this.template.landmarks[this.options.landmarks ?? 'ibug'];
+    const L = definition.canonical;
     for (let l = 0; l < L.length / 3; l++) {
       const m = index.locate(L[l * 3], L[l * 3 + 1], L[l * 3 + 2], maxDist);
       landmarks[l * 3] = m ? placement.frameX(m.x) : NaN;
@@ -343,7 +350,7 @@ export class EngineSession {
     const tFit = performance.now();
     const pose = poseFromMaps({ ...out, mask }, placement, K, this.template.rigidRegion);
     const blendshapes = pose && this.options.blendshapes !== false ? this.fitBlendshapes(index, out, placement, K, pose) : null;
-    completeLandmarks(landmarks, { model: this.template.landmarkModel, base: this.landmarkBase, expression: blendshapes, pose, K, placement });
+    completeLandmarks(landmarks, { model: definition.model, base: this.landmarkBase, expression: blendshapes, pose, K, placement });
     const end = performance.now();
     return {
       kind: 'face',
@@ -457,7 +464,7 @@ export class EngineSession {
       if (this.identityFrames.length >= IDENTITY_FRAMES) {
         this.identity = fitter.fitIdentity(this.identityFrames);
         this.identityBase = fitter.identityBase(this.identity);
-        this.landmarkBase = this.template.landmarkModel.identityBase(this.identity);
+        this.landmarkBase = this.template.landmarks[this.options.landmarks ?? 'ibug'].model.identityBase(this.identity);
         this.identityFrames = [];
       }
     }

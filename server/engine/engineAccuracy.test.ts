@@ -27,7 +27,7 @@ t.test('engine on a held-out sequence: landmarks, metric depth, head pose, blend
   const plan = planSequence({ seed: 77, split: 'test', index: 0, frames: 16, size: 480, fps: 30 });
   const renderer = new SequenceRenderer(plan, assets);
   const trueBase = mesh.identityBase(renderer.segment(0).identityWeights);
-  const session = engine.openSession();
+  const session = engine.openSession({ landmarks: 'facekit' });
   const lm: number[] = [], depth: number[] = [], rot: number[] = [], meshMm: number[] = [], shapes: number[] = [];
   let estimatedBase = mesh.identityBase(null);
   for (let f = 0; f < plan.spec.frames; f++) {
@@ -94,7 +94,7 @@ t.test('every face result has all 68 landmarks: hidden ones are estimated from t
   const estimatedErr: number[] = [], seenErr: number[] = [];
   let estimated = 0, hiddenByTurn = 0;
   for (const [yawDeg, identity] of [[55, 3], [-50, 7], [0, 11]]) {
-    const session = engine.openSession();
+    const session = engine.openSession({ landmarks: 'facekit' });
     const s = renderScene({ size: 256, yawDeg, seed: 'landmarks', identity });
     const pixels = { format: 'rgb' as const, width: 256, height: 256, data: s.frame.rgb };
     for (let f = 0; f < 3; f++) {

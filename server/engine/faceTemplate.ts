@@ -1,21 +1,81 @@
 /**
  * What the engine looks for in every frame, derived once from facekit: the 68 landmarks' canonical
- * coordinates, the rigid part of the face for head pose, and the vertices (with their model rows) that the
- * blendshape fit uses.
+ * coordinates (in two conventions), the rigid part of the face for head pose, and the vertices (with their model
+ * rows) that the blendshape fit uses.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AssetError } from '../../shared/errors.js';
 import type { FacekitModel } from '../../shared/facekit/facekitModel.js';
+import { projectRoot } from '../../shared/projectRoot.js';
 import { buildFaceTopology, NOT_RENDERED } from '../../shared/facekit/faceTopology.js';
 import { BlendshapeFitter } from './track/blendshapes.js';
 import { RigidRegion } from './track/rigidRegion.js';
 
+/**
+ * Which 68 points the landmarks are. 'ibug': where annotators of real photographs (iBUG 300-W, followed by the
+ * trackers trained on them) put them, found on our renders by such a tracker (models/landmarks/calibrate68.ts):
+ * what a user comparing with other trackers expects. 'facekit': facekit's own 68 Multi-PIE vertices, which the
+ * generator's ground truth uses (the synthetic benches).
+ */
+export type LandmarkConvention = 'ibug' | 'facekit';
+
+export interface LandmarkDefinition {
+  /** [68*3] canonical coordinates, metres */
+  readonly canonical: Float32Array;
+  /** facekit's model rows for the vertex at (or nearest) each: where the fitted head puts a landmark not seen */
+  readonly model: BlendshapeFitter;
+}
+
 export interface FaceTemplate {
-  /** [68*3] metres */
-  readonly landmarks: Float32Array;
+  readonly landmarks: Record<LandmarkConvention, LandmarkDefinition>;
   /** canonical coordinates on the rigid part of the face (for the pose fit) */
   readonly rigidRegion: RigidRegion;
   readonly fitter: BlendshapeFitter;
-  /** the same model rows for the 68 landmark vertices: where the fitted head puts the landmarks not seen */
-  readonly landmarkModel: BlendshapeFitter;
+}
+
+export const IBUG68_CANONICAL_PATH = () => join(projectRoot(), 'models', 'landmarks', 'ibug68-canonical.json');
+
+/** Mirror partners of the 68 landmarks (iBUG order): the convention is made symmetric with them. */
+const MIRROR68 = [16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 27, 28, 29, 30, 35, 34, 33,
+  32, 31, 45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40, 54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55, 64, 63, 62, 61, 60, 67, 66, 65];
+
+/**
+ * The iBUG landmarks' canonical coordinates from the calibration file, averaged with their mirror partners (x
+ * negated): the face and its template are symmetric, the tracker that found them has a slight handedness.
+ */
+export function readIbugLandmarks(path = IBUG68_CANONICAL_PATH()): Float32Array {
+  let raw: { landmarks?: { index: number; canonicalM: number[] }[] };
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new AssetError(`landmark definitions ${path}: cannot read them (${(e as Error).message})`);
+  }
+  const pts = raw.landmarks;
+  if (!Array.isArray(pts) || pts.length !== 68 || pts.some((l, i) => l.index !== i || !Array.isArray(l.canonicalM) || l.canonicalM.length !== 3 || !l.canonicalM.every(Number.isFinite))) {
+    throw new AssetError(`landmark definitions ${path}: expected 68 landmarks {index, canonicalM: [x, y, z]} in order`);
+  }
+  const out = new Float32Array(68 * 3);
+  for (let l = 0; l < 68; l++) {
+    const a = pts[l].canonicalM, b = pts[MIRROR68[l]].canonicalM;
+    out[l * 3] = (a[0] - b[0]) / 2;
+    out[l * 3 + 1] = (a[1] + b[1]) / 2;
+    out[l * 3 + 2] = (a[2] + b[2]) / 2;
+  }
+  return out;
+}
+
+/** The facekit vertex nearest each point, among those of the face and head parts. */
+function nearestVertices(model: FacekitModel, points: Float32Array): Int32Array {
+  const parts = model.parts.filter((p) => p.name === 'face' || p.name === 'head_neck');
+  return Int32Array.from({ length: points.length / 3 }, (_, i) => {
+    let best = -1, bestD = Infinity;
+    for (const part of parts) for (let v = part.vertices[0]; v <= part.vertices[1]; v++) {
+      const d = (model.neutralM[v * 3] - points[i * 3]) ** 2 + (model.neutralM[v * 3 + 1] - points[i * 3 + 1]) ** 2 + (model.neutralM[v * 3 + 2] - points[i * 3 + 2]) ** 2;
+      if (d < bestD) (bestD = d), (best = v);
+    }
+    return best;
+  });
 }
 
 /**
@@ -31,11 +91,14 @@ export function buildFaceTemplate(model: FacekitModel, fitStride = 20): FaceTemp
   const topo = buildFaceTopology(model);
   const fitVertices: number[] = [];
   for (let v = 0; v < model.vertexCount; v += fitStride) if (topo.vertexMask[v] !== NOT_RENDERED) fitVertices.push(v);
+  const ibug = readIbugLandmarks();
   return {
-    landmarks: Float32Array.from(Array.from(model.landmarks68).flatMap(at)),
+    landmarks: {
+      facekit: { canonical: Float32Array.from(Array.from(model.landmarks68).flatMap(at)), model: new BlendshapeFitter(model, Int32Array.from(model.landmarks68)) },
+      ibug: { canonical: ibug, model: new BlendshapeFitter(model, nearestVertices(model, ibug)) },
+    },
     rigidRegion: new RigidRegion(Float32Array.from(rigidFaceVertices(model).flatMap(at))),
     fitter: new BlendshapeFitter(model, Int32Array.from(fitVertices)),
-    landmarkModel: new BlendshapeFitter(model, Int32Array.from(model.landmarks68)),
   };
 }
 

@@ -70,7 +70,7 @@ export function frameErrors(r: Face, truth: RenderedFrame, offsetX: number, mesh
   for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
     const i = y * S + x;
     if (r.maps.mask[i] !== PartId.FACE_SKIN) continue;
-    const fx = Math.round(r.placement.frameX(x)) - offsetX, fy = Math.round(r.placement.frameY(y));
+    const fx = Math.round(r.placement.frameX(x, y)) - offsetX, fy = Math.round(r.placement.frameY(x, y));
     if (fx < 0 || fy < 0 || fx >= truth.width || fy >= truth.height) continue;
     const j = fy * truth.width + fx;
     if (truth.mask[j] !== PartId.FACE_SKIN) continue;

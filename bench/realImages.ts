@@ -37,7 +37,7 @@ import { mean, median } from './engineAccuracy.js';
 import { centroid, frameMotion, lagFrames, nme68, REGIONS, type Nme, type Region } from './real/landmarkMetrics.js';
 import { FACE_FREE_MEDIA, mediaPath, REAL_MEDIA, type FaceMark, type RealMedia } from './real/media.js';
 import { depthCorrelation, relief } from './real/depthRelief.js';
-import { FaceApiLandmarks, faceApiBoxFromBlazeFace } from './reference/faceApiLandmarks.js';
+import { FaceApiLandmarks } from './reference/faceApiLandmarks.js';
 import { FaceMeshReference } from './reference/faceMesh.js';
 
 type Face = Extract<FaceResult, { kind: 'face' }>;
@@ -79,7 +79,7 @@ async function referenceFace(ref: Reference, frame: FramePixels, near: [number, 
     if (dist < bestDist) (best = d), (bestDist = dist);
   }
   if (!best) return null;
-  return { landmarks: await ref.landmarks.locate(frame, faceApiBoxFromBlazeFace(best)), mesh: (await ref.mesh.locate(frame, best)).points };
+  return { landmarks: await ref.landmarks.locateDetected(frame, best), mesh: (await ref.mesh.locate(frame, best)).points };
 }
 
 interface PhotoRow {
@@ -205,7 +205,7 @@ async function benchVideo(engine: FaceEngine, ref: Reference, m: RealMedia, maxF
     const faces = await detectFaces(f.pixels, wholeFrameViews(f.pixels.width, f.pixels.height), (image) => ref.detector.run(image));
     // the reference follows the largest face (these clips show one person)
     const best = faces.filter((d) => d.score >= 0.5).sort((a, b) => (b.x1 - b.x0) - (a.x1 - a.x0))[0];
-    const refPts = best ? await ref.landmarks.locate(f.pixels, faceApiBoxFromBlazeFace(best)) : null;
+    const refPts = best ? await ref.landmarks.locateDetected(f.pixels, best) : null;
     theirs.push(refPts);
     ours.push(r.kind === 'face' ? r.landmarks : null);
   }
@@ -229,7 +229,7 @@ async function benchVideo(engine: FaceEngine, ref: Reference, m: RealMedia, maxF
 function figureRow(frame: FramePixels, r: Face, reference: Float32Array | null, S: number): Uint8Array[] {
   const rgb = modelInputToRgb(cropToModelInput(frame, r.placement), S);
   const dot = (x: number, y: number, c: [number, number, number]) => {
-    const cx = Math.round(r.placement.cropX(x)), cy = Math.round(r.placement.cropY(y));
+    const cx = Math.round(r.placement.cropX(x, y)), cy = Math.round(r.placement.cropY(x, y));
     for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [-1, 0], [0, -1]]) {
       const px = cx + dx, py = cy + dy;
       if (px >= 0 && py >= 0 && px < S && py < S) rgb.set(c, (py * S + px) * 3);

@@ -6,18 +6,31 @@
  */
 import { InputError } from './errors.js';
 
-/** A square region of the frame, in frame pixels. */
+/** A square region of the frame, in frame pixels, turned by `angle` about its centre. */
 export interface CropBox {
   readonly centerX: number;
   readonly centerY: number;
   /** side length, frame pixels */
   readonly side: number;
+  /**
+   * radians from the frame's x axis to the crop's x axis (frame pixels, y down: positive turns clockwise on the
+   * screen); 0 or absent: an upright square. The engine turns the crop so that a rolled face stands upright in it.
+   */
+  readonly angle?: number;
 }
 
-/** A crop box in the frame and the crop's side in pixels (the model's crop_size). */
+/**
+ * A crop box in the frame and the crop's side in pixels (the model's crop_size): crop pixel (xc, yc) lies at
+ * frame pixel centre + R(angle) · (xc − m, yc − m) · scale, m = (size − 1) / 2. A turned crop mixes the axes, so each
+ * mapping takes both coordinates.
+ */
 export class CropPlacement {
   /** frame pixels per crop pixel */
   readonly scale: number;
+  readonly angle: number;
+  private readonly cos: number;
+  private readonly sin: number;
+  private readonly mid: number;
 
   constructor(
     readonly box: CropBox,
@@ -25,24 +38,30 @@ export class CropPlacement {
     readonly size: number,
   ) {
     if (!(box.side > 0) || !Number.isFinite(box.side)) throw new InputError(`crop side must be positive, got ${box.side}`);
+    if (box.angle !== undefined && !Number.isFinite(box.angle)) throw new InputError(`crop angle must be finite, got ${box.angle}`);
     this.scale = box.side / size;
+    this.angle = box.angle ?? 0;
+    this.cos = Math.cos(this.angle);
+    this.sin = Math.sin(this.angle);
+    this.mid = (size - 1) / 2;
   }
 
-  /** Frame x of crop x (either may be fractional). */
-  frameX(xc: number): number {
-    return this.box.centerX + (xc - (this.size - 1) / 2) * this.scale;
+  /** Frame x of crop pixel (xc, yc) (either may be fractional). */
+  frameX(xc: number, yc: number): number {
+    return this.box.centerX + ((xc - this.mid) * this.cos - (yc - this.mid) * this.sin) * this.scale;
   }
 
-  frameY(yc: number): number {
-    return this.box.centerY + (yc - (this.size - 1) / 2) * this.scale;
+  frameY(xc: number, yc: number): number {
+    return this.box.centerY + ((xc - this.mid) * this.sin + (yc - this.mid) * this.cos) * this.scale;
   }
 
-  cropX(xf: number): number {
-    return (xf - this.box.centerX) / this.scale + (this.size - 1) / 2;
+  /** Crop x of frame pixel (x, y). */
+  cropX(x: number, y: number): number {
+    return this.mid + ((x - this.box.centerX) * this.cos + (y - this.box.centerY) * this.sin) / this.scale;
   }
 
-  cropY(yf: number): number {
-    return (yf - this.box.centerY) / this.scale + (this.size - 1) / 2;
+  cropY(x: number, y: number): number {
+    return this.mid + (-(x - this.box.centerX) * this.sin + (y - this.box.centerY) * this.cos) / this.scale;
   }
 
   /** The crop's focal length in crop pixels, for a frame focal length in frame pixels. */

@@ -224,7 +224,7 @@ export function sampleMap(map: ArrayLike<number>, S: number, xc: number, yc: num
 /** Our depth (metres) at frame position (x, y): bilinear at its crop position. */
 export function ourDepthAt(ours: OurDepth, x: number, y: number): number {
   if (ours.depth.length !== ours.size * ours.size) throw new RangeError(`depth map of ${ours.depth.length} values is not ${ours.size}x${ours.size}`);
-  return sampleMap(ours.depth, ours.size, ours.placement.cropX(x), ours.placement.cropY(y));
+  return sampleMap(ours.depth, ours.size, ours.placement.cropX(x, y), ours.placement.cropY(x, y));
 }
 
 /** The camera-frame point (metres) of frame pixel (x, y) at depth z (metres along the camera axis). */
@@ -293,7 +293,7 @@ export function depthCorrelation(points468: ArrayLike<number>, ours: OurDepthAnd
   if (ours.depth.length !== S * S || ours.mask.length !== S * S) throw new RangeError(`depth (${ours.depth.length}) and mask (${ours.mask.length}) must both be ${S}x${S}`);
   const a: number[] = [], b: number[] = [];
   for (let i = 0; 3 * i + 2 < points468.length; i++) {
-    const xc = ours.placement.cropX(points468[3 * i]), yc = ours.placement.cropY(points468[3 * i + 1]), z = points468[3 * i + 2];
+    const xc = ours.placement.cropX(points468[3 * i], points468[3 * i + 1]), yc = ours.placement.cropY(points468[3 * i], points468[3 * i + 1]), z = points468[3 * i + 2];
     const kx = Math.round(xc), ky = Math.round(yc);
     if (!(kx >= 0 && kx < S && ky >= 0 && ky < S) || ours.mask[ky * S + kx] !== PartId.FACE_SKIN || !Number.isFinite(z)) continue;
     const d = sampleMap(ours.depth, S, xc, yc);

@@ -21,7 +21,9 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InputError, ModelContractError } from '../../shared/errors.js';
 import { projectRoot } from '../../shared/projectRoot.js';
-import type { FramePixels } from '../../server/engine/crop.js';
+import { cropToModelInput, type FramePixels } from '../../server/engine/crop.js';
+import { rollOf, type DetectedFace } from '../../server/engine/detect/faceDetector.js';
+import { CropPlacement } from '../../shared/cropPlacement.js';
 
 export const DEFAULT_FACE_API_LANDMARKS_PATH = join(projectRoot(), 'models', 'third_party', 'face-api', 'face_landmark_68.onnx');
 
@@ -188,6 +190,32 @@ export class FaceApiLandmarks {
     for (let i = 0; i < FACE_API_POINTS; i++) {
       pts[2 * i] = crop.x - crop.padLeft + p[2 * i] * crop.side;
       pts[2 * i + 1] = crop.y - crop.padTop + p[2 * i + 1] * crop.side;
+    }
+    return pts;
+  }
+
+  /**
+   * The 68 points of a detected face whatever its roll: face-api was trained on upright faces, so a face rolled
+   * more than `maxRoll` radians is first turned upright (an RGB view of 3 box sides, turned by the eye line's
+   * angle, by the engine's own resampling), located there, and its points turned back into the frame.
+   */
+  async locateDetected(frame: FramePixels, det: DetectedFace, maxRoll = 0.25): Promise<Float32Array> {
+    const roll = rollOf(det);
+    if (Math.abs(roll) <= maxRoll) return this.locate(frame, faceApiBoxFromBlazeFace(det));
+    const w = det.x1 - det.x0, cx = (det.x0 + det.x1) / 2, cy = (det.y0 + det.y1) / 2;
+    const V = Math.max(64, Math.round(3 * w));
+    const placement = new CropPlacement({ centerX: cx, centerY: cy, side: 3 * w, angle: roll }, V);
+    const chw = cropToModelInput(frame, placement), n = V * V;
+    const rgb = new Uint8Array(n * 3);
+    for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) rgb[i * 3 + k] = Math.round(chw[k * n + i] * 255);
+    // the detection in the upright view: centred, the same size in view pixels
+    const half = (w / 2) * (V / (3 * w)), m = (V - 1) / 2;
+    const upright: FaceBox = { x0: m - half, y0: m - half, x1: m + half, y1: m + half };
+    const pts = await this.locate({ format: 'rgb', width: V, height: V, data: rgb }, faceApiBoxFromBlazeFace(upright));
+    for (let i = 0; i < FACE_API_POINTS; i++) {
+      const u = pts[2 * i], v = pts[2 * i + 1];
+      pts[2 * i] = placement.frameX(u, v);
+      pts[2 * i + 1] = placement.frameY(u, v);
     }
     return pts;
   }

@@ -56,7 +56,7 @@ export class ResultRecorder {
     const faces = (r: ResultMessage): r is Extract<ResultMessage, { face: true }> => r.face;
     const mapSize = rows.find((r) => r.maps)?.maps?.size ?? 0;
     writeFileSync(join(out, 'crops.json'), JSON.stringify({
-      conventions: 'maps are on the crop grid: crop pixel (x, y) lies at frame pixel box.center + (x - (S-1)/2, y - (S-1)/2) * box.side / S, S = crop_size; a map of size s < S is every (S/s)-th crop pixel',
+      conventions: 'maps are on the crop grid: crop pixel (x, y) lies at frame pixel box.center + R(box.angle) * (x - (S-1)/2, y - (S-1)/2) * box.side / S, S = crop_size, R the rotation by box.angle radians (absent: 0), frame y down; a map of size s < S is every (S/s)-th crop pixel',
       model: this.hello?.model ?? null,
       map_size: mapSize,
       frames: rows.map((r) => (faces(r.result)

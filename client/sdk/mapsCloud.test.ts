@@ -9,8 +9,12 @@ t.test('mapPixelToFrame places full and subsampled maps where the server cropped
   const placement = new CropPlacement(box, S);
   for (const [i, j] of [[0, 0], [17, 99], [127, 127]]) {
     const [u, v] = mapPixelToFrame(box, S, S, i, j);
-    t.ok(Math.abs(u - placement.frameX(i)) < 1e-9 && Math.abs(v - placement.frameY(j)) < 1e-9, `crop pixel ${i},${j}`);
+    t.ok(Math.abs(u - placement.frameX(i, j)) < 1e-9 && Math.abs(v - placement.frameY(i, j)) < 1e-9, `crop pixel ${i},${j}`);
   }
+  // a crop turned upright around a rolled face: its top-left corner is no longer the box's top-left
+  const turned = { ...box, angle: 0.5 };
+  const [u0, v0] = mapPixelToFrame(turned, S, S, 0, 0), r = (S - 1) / 2 * (240 / S);
+  t.ok(Math.abs(u0 - (310.5 - r * Math.cos(0.5) + r * Math.sin(0.5))) < 1e-9 && Math.abs(v0 - (205.25 - r * Math.sin(0.5) - r * Math.cos(0.5))) < 1e-9, 'turned box: the corner turns with it');
   // each subsampled map pixel carries the index of the crop pixel the server took it from (depth = index)
   const n = S * S;
   const full = { size: S, depth: Float32Array.from({ length: n }, (_, k) => k), canonical: new Float32Array(3 * n), confidence: new Float32Array(n), mask: new Uint8Array(n) };
@@ -20,7 +24,7 @@ t.test('mapPixelToFrame places full and subsampled maps where the server cropped
     for (const [i, j] of [[0, 0], [21, 13], [sub.size - 1, sub.size - 1]]) {
       const k = sub.depth[j * sub.size + i];
       const [u, v] = mapPixelToFrame(box, S, sub.size, i, j);
-      worst = Math.max(worst, Math.abs(u - placement.frameX(k % S)), Math.abs(v - placement.frameY(Math.floor(k / S))));
+      worst = Math.max(worst, Math.abs(u - placement.frameX(k % S, Math.floor(k / S))), Math.abs(v - placement.frameY(k % S, Math.floor(k / S))));
     }
     t.ok(worst < 1e-9, `stride ${stride} (${sub.size} pixels a side): the frame pixel of the crop pixel the server took (off by ${worst})`);
   }

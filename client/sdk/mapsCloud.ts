@@ -28,7 +28,7 @@ export function mapPixelToFrame(box: CropBoxWire, cropSize: number, mapSize: num
 /** The frame pixel of each map pixel of a map of size mapSize cut from this crop. */
 function mapPlacement(box: CropBoxWire, cropSize: number, mapSize: number): (i: number, j: number) => [number, number] {
   const placement = new CropPlacement(box, cropSize), grid = MapGrid.ofMapSize(cropSize, mapSize);
-  return (i, j) => [placement.frameX(grid.cropPixel(i)), placement.frameY(grid.cropPixel(j))];
+  return (i, j) => [placement.frameX(grid.cropPixel(i), grid.cropPixel(j)), placement.frameY(grid.cropPixel(i), grid.cropPixel(j))];
 }
 
 /** `intrinsics`: [fx, fy, cx, cy] in frame pixels (result.intrinsics). */

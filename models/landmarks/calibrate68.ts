@@ -20,7 +20,7 @@ import { loadHeadAssets } from '../../server/synth/headAssets.js';
 import { planSequence, SequenceRenderer } from '../../server/synth/sequence.js';
 import { hasCanonical } from '../../shared/parts.js';
 import { projectRoot } from '../../shared/projectRoot.js';
-import { FaceApiLandmarks, faceApiBoxFromBlazeFace } from '../../bench/reference/faceApiLandmarks.js';
+import { FaceApiLandmarks } from '../../bench/reference/faceApiLandmarks.js';
 
 /** The head faces the camera within this angle (the jaw points of a turned head follow its silhouette instead). */
 const MAX_TURN_DEG = 20;
@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<void> {
       const pixels = { format: 'rgb' as const, width: fr.width, height: fr.height, data: fr.rgb };
       const faces = await detectFaces(pixels, wholeFrameViews(fr.width, fr.height), (image) => detector.run(image));
       if (!faces.length || faces[0].score < 0.75) continue;
-      const pts = await reference.locate(pixels, faceApiBoxFromBlazeFace(faces[0]));
+      const pts = await reference.locateDetected(pixels, faces[0]);
       used++;
       for (let l = 0; l < 68; l++) {
         const x = Math.round(pts[l * 2]), y = Math.round(pts[l * 2 + 1]);

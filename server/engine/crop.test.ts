@@ -20,10 +20,16 @@ t.test('cropToModelInput() of a box covering the frame at its own size returns t
 t.test('CropPlacement maps crop pixels to frame pixels and back, and scales the focal length', async (t) => {
   const p = new CropPlacement({ centerX: 320, centerY: 200, side: 256 }, 128);
   t.equal(p.scale, 2);
-  t.equal(p.frameX(63.5), 320, 'crop centre is the box centre');
-  t.equal(p.frameY(0), 200 - 63.5 * 2);
-  t.equal(p.cropX(p.frameX(17.25)), 17.25);
+  t.equal(p.frameX(63.5, 63.5), 320, 'crop centre is the box centre');
+  t.equal(p.frameY(63.5, 0), 200 - 63.5 * 2);
+  t.equal(p.cropX(p.frameX(17.25, 40), p.frameY(17.25, 40)), 17.25);
   t.equal(p.focalPx(600), 300);
+  // turned a quarter clockwise: the crop's x axis runs down the frame, its y axis to the frame's left
+  const q = new CropPlacement({ centerX: 320, centerY: 200, side: 256, angle: Math.PI / 2 }, 128);
+  t.ok(Math.abs(q.frameX(73.5, 63.5) - 320) < 1e-9 && Math.abs(q.frameY(73.5, 63.5) - 220) < 1e-9, 'crop x + 10 is frame y + 20');
+  t.ok(Math.abs(q.frameX(63.5, 73.5) - 300) < 1e-9 && Math.abs(q.frameY(63.5, 73.5) - 200) < 1e-9, 'crop y + 10 is frame x - 20');
+  const [x, y] = [q.frameX(5, 100), q.frameY(5, 100)];
+  t.ok(Math.abs(q.cropX(x, y) - 5) < 1e-9 && Math.abs(q.cropY(x, y) - 100) < 1e-9, 'and back');
   // a gradient along x sampled by a 2x crop: neighbouring crop pixels differ by 2 frame pixels
   const out = cropToModelInput(gradientFrame(640, 400), p);
   t.ok(Math.abs((out[1] - out[0]) * 255 - 2) < 1e-3);

@@ -34,9 +34,39 @@ export interface ResampleOptions {
  */
 export function cropToModelInput(frame: FramePixels, placement: CropPlacement, out = new Float32Array(3 * placement.size * placement.size), o: ResampleOptions = {}): Float32Array {
   checkFrame(frame);
-  bilinear(frame, placement, out);
+  if (placement.angle === 0) bilinear(frame, placement, out);
+  else turnedBilinear(frame, placement, out);
   if (o.fill !== undefined) fillOutside(frame, placement, out, o.fill);
   return out;
+}
+
+/**
+ * The same resampling for a turned crop: each crop pixel's frame position mixes both axes, so the taps are found
+ * per pixel rather than per row and column (about twice the work of an upright crop).
+ */
+function turnedBilinear(frame: FramePixels, placement: CropPlacement, out: Float32Array): void {
+  const S = placement.size, W = frame.width, H = frame.height, n = S * S, d = frame.data;
+  const cw = (W + 1) >> 1, ch = (H + 1) >> 1, uOff = W * H, vOff = uOff + cw * ch;
+  for (let yc = 0; yc < S; yc++) {
+    for (let xc = 0; xc < S; xc++) {
+      const fx = Math.min(W - 1, Math.max(0, placement.frameX(xc, yc))), fy = Math.min(H - 1, Math.max(0, placement.frameY(xc, yc)));
+      const a = Math.min(W - 2, Math.floor(fx)), ya = Math.min(H - 2, Math.floor(fy));
+      const x0 = Math.max(0, a), x1 = Math.min(W - 1, a + 1), y0 = Math.max(0, ya), y1 = Math.min(H - 1, ya + 1);
+      const wx = fx - a, wy = fy - ya, o = yc * S + xc;
+      const lerp2 = (p00: number, p01: number, p10: number, p11: number) => (p00 * (1 - wx) + p01 * wx) * (1 - wy) + (p10 * (1 - wx) + p11 * wx) * wy;
+      if (frame.format === 'rgb') {
+        for (let k = 0; k < 3; k++) out[k * n + o] = lerp2(d[(y0 * W + x0) * 3 + k], d[(y0 * W + x1) * 3 + k], d[(y1 * W + x0) * 3 + k], d[(y1 * W + x1) * 3 + k]) / 255;
+        continue;
+      }
+      const Y = 1.164 * (lerp2(d[y0 * W + x0], d[y0 * W + x1], d[y1 * W + x0], d[y1 * W + x1]) - 16);
+      const c00 = (y0 >> 1) * cw + (x0 >> 1), c01 = (y0 >> 1) * cw + (x1 >> 1), c10 = (y1 >> 1) * cw + (x0 >> 1), c11 = (y1 >> 1) * cw + (x1 >> 1);
+      const U = lerp2(d[uOff + c00], d[uOff + c01], d[uOff + c10], d[uOff + c11]) - 128;
+      const V = lerp2(d[vOff + c00], d[vOff + c01], d[vOff + c10], d[vOff + c11]) - 128;
+      out[o] = clamp255(Y + 1.596 * V) / 255;
+      out[n + o] = clamp255(Y - 0.392 * U - 0.813 * V) / 255;
+      out[2 * n + o] = clamp255(Y + 2.017 * U) / 255;
+    }
+  }
 }
 
 function bilinear(frame: FramePixels, placement: CropPlacement, out: Float32Array): Float32Array {
@@ -51,9 +81,10 @@ function bilinear(frame: FramePixels, placement: CropPlacement, out: Float32Arra
     i1[k] = Math.min(size - 1, a + 1);
     t[k] = f - a;
   };
+  // upright: crop column k samples frame x frameX(k, ·) whatever the row, and row k frame y frameY(·, k)
   for (let k = 0; k < S; k++) {
-    taps(placement.frameX(k), W, x0, x1, tx, k);
-    taps(placement.frameY(k), H, y0, y1, ty, k);
+    taps(placement.frameX(k, 0), W, x0, x1, tx, k);
+    taps(placement.frameY(0, k), H, y0, y1, ty, k);
   }
   const d = frame.data;
   if (frame.format === 'rgb') {
@@ -95,12 +126,10 @@ function bilinear(frame: FramePixels, placement: CropPlacement, out: Float32Arra
 /** Crop pixels whose centre lies outside the frame get `value` in every channel. */
 function fillOutside(frame: FramePixels, placement: CropPlacement, out: Float32Array, value: number): void {
   const S = placement.size, n = S * S;
-  const outX = (k: number) => { const x = placement.frameX(k); return x < -0.5 || x > frame.width - 0.5; };
-  const outY = (k: number) => { const y = placement.frameY(k); return y < -0.5 || y > frame.height - 0.5; };
   for (let yc = 0; yc < S; yc++) {
-    const rowOut = outY(yc);
     for (let xc = 0; xc < S; xc++) {
-      if (!rowOut && !outX(xc)) continue;
+      const x = placement.frameX(xc, yc), y = placement.frameY(xc, yc);
+      if (x >= -0.5 && x <= frame.width - 0.5 && y >= -0.5 && y <= frame.height - 0.5) continue;
       const o = yc * S + xc;
       out[o] = out[n + o] = out[2 * n + o] = value;
     }

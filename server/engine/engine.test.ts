@@ -117,3 +117,26 @@ t.test('landmark conventions: iBUG (default) puts the jaw points higher than fac
   t.teardown(() => e.close());
   t.throws(() => e.openSession({ landmarks: 'mediapipe' as never }), /landmarks must be 'ibug' or 'facekit'/);
 });
+
+t.test('a face rolled far beyond the training renders (70°) is cropped upright and its landmarks found', async (t) => {
+  const e = await engine();
+  t.teardown(() => e.close());
+  const errors: number[] = [];
+  for (const rollDeg of [70, -80]) {
+    const s = e.openSession({ landmarks: 'facekit' });
+    const scene = renderScene({ size: 256, rollDeg, identity: 5, distanceM: 0.55 });
+    const pixels = { format: 'rgb' as const, width: 256, height: 256, data: scene.frame.rgb };
+    let r: FaceResult | null = null;
+    for (let f = 0; f < 3; f++) r = await s.process({ frameId: f, pixels, intrinsics: scene.intrinsics });
+    t.equal(r?.kind, 'face', `roll ${rollDeg}°: a face`);
+    if (r?.kind !== 'face') continue;
+    t.ok(Math.abs(Math.abs(r.box.angle ?? 0) - Math.abs(rollDeg) * (Math.PI / 180)) < 0.2, `the crop turned by ${(((r.box.angle ?? 0) * 180) / Math.PI).toFixed(1)}°`);
+    for (let l = 0; l < 68; l++) {
+      if (!r.landmarks[l * 3 + 2] || !scene.frame.landmarks[l * 3 + 2]) continue;
+      errors.push(Math.hypot(r.landmarks[l * 3] - scene.frame.landmarks[l * 3], r.landmarks[l * 3 + 1] - scene.frame.landmarks[l * 3 + 1]));
+    }
+    s.close();
+  }
+  errors.sort((a, b) => a - b);
+  t.ok(errors[errors.length >> 1] < 4, `median landmark error ${errors[errors.length >> 1]?.toFixed(2)} px over ${errors.length} (face ~120 px tall)`);
+});

@@ -331,8 +331,8 @@ export class EngineSession {
     const L = definition.canonical;
     for (let l = 0; l < L.length / 3; l++) {
       const m = index.locate(L[l * 3], L[l * 3 + 1], L[l * 3 + 2], maxDist);
-      landmarks[l * 3] = m ? placement.frameX(m.x) : NaN;
-      landmarks[l * 3 + 1] = m ? placement.frameY(m.y) : NaN;
+      landmarks[l * 3] = m ? placement.frameX(m.x, m.y) : NaN;
+      landmarks[l * 3 + 1] = m ? placement.frameY(m.x, m.y) : NaN;
       landmarks[l * 3 + 2] = m ? LANDMARK_SEEN : 0;
     }
     if (!this.seeded) this.seedPoints(out, mask, S);
@@ -342,8 +342,8 @@ export class EngineSession {
       if (!m) return { id: p.id, x: NaN, y: NaN, visibility: 'occluded' };
       return {
         id: p.id,
-        x: placement.frameX(m.x),
-        y: placement.frameY(m.y),
+        x: placement.frameX(m.x, m.y),
+        y: placement.frameY(m.x, m.y),
         visibility: out.confidence[m.pixel] >= minConf ? 'visible' : 'lowConfidence',
       };
     });
@@ -446,7 +446,7 @@ export class EngineSession {
     for (let i = 0; i < n; i++) {
       const m = index.locate(T[i * 3], T[i * 3 + 1], T[i * 3 + 2], 0.003);
       if (!m) continue;
-      const fx = placement.frameX(m.x), fy = placement.frameY(m.y);
+      const fx = placement.frameX(m.x, m.y), fy = placement.frameY(m.x, m.y);
       pixels[i * 2] = fx;
       pixels[i * 2 + 1] = fy;
       if (!lift) continue;

@@ -65,34 +65,42 @@ export function boxFromMask(mask: Uint8Array, placement: CropPlacement, o: FaceR
   }
   // scale the pixel threshold with the crop's zoom so a letterboxed detection pass is not stricter
   if (count < o.minFacePixels) return null;
-  const cx = placement.frameX((minX + maxX) / 2), cy = placement.frameY((minY + maxY) / 2);
+  // measured along the crop's own axes: a turned crop's box keeps its turn
+  const mx = (minX + maxX) / 2, my = (minY + maxY) / 2;
+  const cx = placement.frameX(mx, my), cy = placement.frameY(mx, my);
   const heightPx = (maxY - minY + 1) * placement.scale, widthPx = (maxX - minX + 1) * placement.scale;
   const side = Math.max(o.minSidePx, Math.max(heightPx, widthPx * 0.9) / o.fill);
-  return { centerX: cx, centerY: cy, side };
+  return { centerX: cx, centerY: cy, side, ...(placement.angle ? { angle: placement.angle } : {}) };
 }
 
 /** Blends the previous box towards the new one (less jitter of the crop, so less jitter of the maps). */
 export function smoothBox(prev: CropBox | null, next: CropBox, o: FaceRegionOptions = FACE_REGION_DEFAULTS): CropBox {
   if (!prev) return next;
-  const a = o.smoothing;
+  return blend(prev, next, o.smoothing);
+}
+
+/** The shortest turn from angle a to angle b, radians in (−π, π]. */
+function turn(a: number, b: number): number {
+  const d = (b - a) % (2 * Math.PI);
+  return d > Math.PI ? d - 2 * Math.PI : d <= -Math.PI ? d + 2 * Math.PI : d;
+}
+
+function blend(prev: CropBox, next: CropBox, a: number): CropBox {
+  const angle = (prev.angle ?? 0) + turn(prev.angle ?? 0, next.angle ?? 0) * a;
   return {
     centerX: prev.centerX + (next.centerX - prev.centerX) * a,
     centerY: prev.centerY + (next.centerY - prev.centerY) * a,
     side: prev.side + (next.side - prev.side) * a,
+    ...(angle ? { angle } : {}),
   };
 }
 
 /**
- * The box of a face followed by the detector: a move or resize under 1 % of the side (the detector's own
- * frame-to-frame noise on a still face) is mostly averaged away, one over 5 % is taken at once (a moving head
- * must not lag), with a linear ramp between.
+ * The box of a face followed by the detector: a move, resize or turn under 1 % of the side (0.6°: the detector's
+ * own frame-to-frame noise on a still face) is mostly averaged away, one over 5 % (2.9°) is taken at once (a
+ * moving head must not lag), with a linear ramp between.
  */
 export function followBox(prev: CropBox, next: CropBox): CropBox {
-  const change = Math.max(Math.hypot(next.centerX - prev.centerX, next.centerY - prev.centerY) / prev.side, Math.abs(Math.log(next.side / prev.side)));
-  const a = Math.min(1, Math.max(0.25, 0.25 + (0.75 * (change - 0.01)) / 0.04));
-  return {
-    centerX: prev.centerX + (next.centerX - prev.centerX) * a,
-    centerY: prev.centerY + (next.centerY - prev.centerY) * a,
-    side: prev.side + (next.side - prev.side) * a,
-  };
+  const change = Math.max(Math.hypot(next.centerX - prev.centerX, next.centerY - prev.centerY) / prev.side, Math.abs(Math.log(next.side / prev.side)), Math.abs(turn(prev.angle ?? 0, next.angle ?? 0)));
+  return blend(prev, next, Math.min(1, Math.max(0.25, 0.25 + (0.75 * (change - 0.01)) / 0.04)));
 }

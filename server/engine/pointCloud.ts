@@ -18,7 +18,7 @@ export function pointCloud(result: Extract<FaceResult, { kind: 'face' }>, frame?
     const i = y * S + x;
     if (!hasCanonical(maps.mask[i])) continue;
     const d = maps.depth[i];
-    const fx = placement.frameX(x), fy = placement.frameY(y);
+    const fx = placement.frameX(x, y), fy = placement.frameY(x, y);
     P[i * 3] = ((fx - K.cx) / K.fx) * d;
     P[i * 3 + 1] = ((fy - K.cy) / K.fy) * d;
     P[i * 3 + 2] = d;
@@ -45,8 +45,8 @@ export function pointCloud(result: Extract<FaceResult, { kind: 'face' }>, frame?
     normals[j * 3 + 1] = ny;
     normals[j * 3 + 2] = nz;
     if (frame && frame.format === 'rgb') {
-      const fxp = Math.min(frame.width - 1, Math.max(0, Math.round(placement.frameX(x))));
-      const fyp = Math.min(frame.height - 1, Math.max(0, Math.round(placement.frameY(y))));
+      const fxp = Math.min(frame.width - 1, Math.max(0, Math.round(placement.frameX(x, y))));
+      const fyp = Math.min(frame.height - 1, Math.max(0, Math.round(placement.frameY(x, y))));
       colors.set(frame.data.subarray((fyp * frame.width + fxp) * 3, (fyp * frame.width + fxp) * 3 + 3), j * 3);
     } else colors.fill(200, j * 3, j * 3 + 3);
   }

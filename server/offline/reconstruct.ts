@@ -91,7 +91,7 @@ function writeSummaries(run: ReconstructRun, results: FaceResult[], S: number, K
       : { frame: r.frameId, face: false, reason: r.reason },
   );
   writeFileSync(join(out, 'crops.json'), JSON.stringify({
-    conventions: 'maps are on the crop grid: crop pixel (x, y) lies at frame pixel box.center + (x - (S-1)/2, y - (S-1)/2) * frame_px_per_crop_px',
+    conventions: 'maps are on the crop grid: crop pixel (x, y) lies at frame pixel box.center + R(box.angle) * (x - (S-1)/2, y - (S-1)/2) * frame_px_per_crop_px, R the rotation by box.angle radians (absent: 0), frame y down',
     intrinsics: K, frames,
   }, null, 1));
   const faceAt = (r: FaceResult): r is Face => r.kind === 'face';
@@ -154,8 +154,8 @@ function asPreview(rgb: Uint8Array, r: Face, S: number) {
   }
   const landmarks = new Float32Array(68 * 3);
   for (let l = 0; l < 68; l++) {
-    landmarks[l * 3] = r.placement.cropX(r.landmarks[l * 3]);
-    landmarks[l * 3 + 1] = r.placement.cropY(r.landmarks[l * 3 + 1]);
+    landmarks[l * 3] = r.placement.cropX(r.landmarks[l * 3], r.landmarks[l * 3 + 1]);
+    landmarks[l * 3 + 1] = r.placement.cropY(r.landmarks[l * 3], r.landmarks[l * 3 + 1]);
     landmarks[l * 3 + 2] = r.landmarks[l * 3 + 2];
   }
   return { width: S, height: S, rgb, depth, canonical, mask, landmarks, triangle: new Int32Array(n), barycentric: new Float32Array(n * 3) };

@@ -48,13 +48,14 @@ t.test('maps travel coded, chunked and reassembled, and decode to the same maps'
   const depth = Float32Array.from({ length: n }, (_, i) => 0.5 + (i % S) * 0.001);
   const canonical = Float32Array.from({ length: 3 * n }, (_, i) => ((i % 97) - 48) * 0.001);
   const plain = { size: S, depth, canonical, confidence: new Float32Array(n).fill(2), mask };
-  const bytes = encodeMessage({ t: 'maps', frameId: 5, box: { centerX: 1, centerY: 2, side: 3 }, maps: encodeMaps(plain) });
+  const bytes = encodeMessage({ t: 'maps', frameId: 5, box: { centerX: 1, centerY: 2, side: 3, angle: -0.4 }, maps: encodeMaps(plain) });
   const r = new Reassembler();
   let whole: Uint8Array | null = null;
   for (const c of splitMessage(bytes, 5, 1024).reverse()) whole = r.push(c) ?? whole;
   const m = decodeServerMessage(whole!);
   t.equal(m.t, 'maps');
   if (m.t !== 'maps') return;
+  t.same(m.box, { centerX: 1, centerY: 2, side: 3, angle: -0.4 }, 'a turned crop keeps its angle');
   const back = decodeMaps(m.maps);
   t.same(back.mask, mask);
   t.ok(Math.abs(back.depth[20] - depth[20]) <= 0.0005);
@@ -76,6 +77,8 @@ t.test('decode*Message() with bad bytes throws ProtocolError naming the field', 
     [p.pack({ ...wire, intrinsics: new Float32Array(3) }), /result.intrinsics: expected Float32Array of 4/],
     [p.pack({ ...wire, points: new Int16Array(5) }), /result.points: expected 6 values for 2 ids/],
     [p.pack({ ...wire, box: { centerX: 1, centerY: 2, side: -3 } }), /result.box.side: expected a positive number/],
+    [p.pack({ ...wire, box: { centerX: 1, centerY: 2, side: 3, angle: 'up' } }), /result.box.angle: expected a finite number/],
+    [p.pack({ ...wire, box: { centerX: 1, centerY: 2, side: 3, angle: 9 } }), /result.box.angle: expected radians within ±2π/],
     [p.pack({ ...wire, pose: { rotation: [1, 2], translationM: new Float32Array(3) } }), /result.pose.rotation: expected Float32Array/],
   ];
   for (const [bytes, message] of cases) t.throws(() => decodeServerMessage(bytes), message);

@@ -21,6 +21,8 @@ export interface CropBoxWire {
   readonly centerX: number;
   readonly centerY: number;
   readonly side: number;
+  /** radians from the frame's x axis to the crop's (shared/cropPlacement.ts); absent: 0, an upright crop */
+  readonly angle?: number;
 }
 
 export interface HelloMessage {
@@ -261,7 +263,10 @@ class Fields {
     };
     const side = num('side');
     if (!(side > 0)) g.fail('side', 'a positive number');
-    return { centerX: num('centerX'), centerY: num('centerY'), side };
+    if (g.m.angle === undefined) return { centerX: num('centerX'), centerY: num('centerY'), side };
+    const angle = num('angle');
+    if (!(Math.abs(angle) <= 2 * Math.PI)) g.fail('angle', 'radians within ±2π');
+    return { centerX: num('centerX'), centerY: num('centerY'), side, angle };
   }
 
   typed<T extends ArrayBufferView>(k: string, ctor: TypedCtor<T>, length?: number): T {

@@ -9,7 +9,10 @@ import { cropToModelInput, halveFrame, type FramePixels } from '../crop.js';
 import type { DetectorOutputs } from '../model/detectorModel.js';
 import { BLAZEFACE_INPUT, decodeBlazeFace, weightedNms, type RawDetection } from './blazeFace.js';
 
-/** A face found in a frame, frame pixels. */
+/**
+ * A face found in a frame, frame pixels: an upright box around it (for a view that was turned, the box the
+ * detector drew there, turned back upright about its centre) and its keypoints.
+ */
 export interface DetectedFace {
   readonly score: number;
   readonly x0: number;
@@ -38,16 +41,21 @@ export async function detectFaces(frame: FramePixels, views: readonly CropBox[],
     const level = Math.max(0, Math.floor(Math.log2(placement.scale / 1.5)));
     while (pyramid.length <= level) pyramid.push(halveFrame(pyramid[pyramid.length - 1]));
     const factor = 2 ** level, source = pyramid[level];
-    const inSource = new CropPlacement({ centerX: (view.centerX + 0.5) / factor - 0.5, centerY: (view.centerY + 0.5) / factor - 0.5, side: view.side / factor }, S);
+    const inSource = new CropPlacement({ centerX: (view.centerX + 0.5) / factor - 0.5, centerY: (view.centerY + 0.5) / factor - 0.5, side: view.side / factor, angle: view.angle }, S);
     // black beyond the frame, like MediaPipe's letterbox
     const image = cropToModelInput(source, inSource, undefined, { fill: 0 });
     const { scores, regressors } = await run(image);
     for (const d of decodeBlazeFace(scores, regressors, o.minScore ?? 0.5)) {
       // input 0..1 -> crop pixels (centres at integers) -> frame pixels
-      const fx = (u: number) => placement.frameX(u * S - 0.5), fy = (v: number) => placement.frameY(v * S - 0.5);
+      const fx = (u: number, v: number) => placement.frameX(u * S - 0.5, v * S - 0.5), fy = (u: number, v: number) => placement.frameY(u * S - 0.5, v * S - 0.5);
       const keypoints = new Float32Array(12);
-      for (let k = 0; k < 6; k++) (keypoints[k * 2] = fx(d.keypoints[k * 2])), (keypoints[k * 2 + 1] = fy(d.keypoints[k * 2 + 1]));
-      found.push({ score: d.score, x0: fx(d.x0), y0: fy(d.y0), x1: fx(d.x1), y1: fy(d.y1), keypoints });
+      for (let k = 0; k < 6; k++) {
+        const u = d.keypoints[k * 2], v = d.keypoints[k * 2 + 1];
+        (keypoints[k * 2] = fx(u, v)), (keypoints[k * 2 + 1] = fy(u, v));
+      }
+      const cu = (d.x0 + d.x1) / 2, cv = (d.y0 + d.y1) / 2, cx = fx(cu, cv), cy = fy(cu, cv);
+      const hw = ((d.x1 - d.x0) * S * placement.scale) / 2, hh = ((d.y1 - d.y0) * S * placement.scale) / 2;
+      found.push({ score: d.score, x0: cx - hw, y0: cy - hh, x1: cx + hw, y1: cy + hh, keypoints });
     }
   }
   return weightedNms(found, 0.4);
@@ -71,9 +79,12 @@ export function wholeFrameViews(width: number, height: number): CropBox[] {
   return views;
 }
 
-/** Views around a tracked crop box: the face fills about half of the first and a third of the second. */
+/**
+ * Views around a tracked crop box, turned as it is (the face upright in them): the face fills about half of the
+ * first and a third of the second.
+ */
 export function aroundBoxViews(box: CropBox): CropBox[] {
-  return [1.5, 2.4].map((z) => ({ centerX: box.centerX, centerY: box.centerY, side: box.side * z }));
+  return [1.5, 2.4].map((z) => ({ centerX: box.centerX, centerY: box.centerY, side: box.side * z, ...(box.angle ? { angle: box.angle } : {}) }));
 }
 
 /** How the face model's crop is placed on a detection box. */
@@ -91,9 +102,20 @@ export interface DetectionFraming {
  */
 export const DETECTION_FRAMING: DetectionFraming = Object.freeze({ side: 1.91, down: 0.064 });
 
+/**
+ * The crop for a detection, turned so that the eyes are level in it (a rolled face stands upright, as most
+ * training faces do; the training renders roll only ±25°): centred `down` box sides below the box centre along
+ * the face's own down direction.
+ */
 export function cropBoxOf(d: DetectedFace, f: DetectionFraming = DETECTION_FRAMING): CropBox {
   const w = d.x1 - d.x0, h = d.y1 - d.y0, s = Math.max(w, h);
-  return { centerX: (d.x0 + d.x1) / 2, centerY: (d.y0 + d.y1) / 2 + f.down * s, side: s * f.side };
+  const angle = rollOf(d), down = f.down * s;
+  return { centerX: (d.x0 + d.x1) / 2 - Math.sin(angle) * down, centerY: (d.y0 + d.y1) / 2 + Math.cos(angle) * down, side: s * f.side, ...(angle ? { angle } : {}) };
+}
+
+/** The roll of a detected face: radians from the frame's x axis to the line from the image-left eye to the other. */
+export function rollOf(d: DetectedFace): number {
+  return Math.atan2(d.keypoints[3] - d.keypoints[1], d.keypoints[2] - d.keypoints[0]);
 }
 
 /** Distance between the eyes of a detection, frame pixels. */

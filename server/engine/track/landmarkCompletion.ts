@@ -1,8 +1,8 @@
 /**
  * All 68 landmarks for every face. The canonical lookup places those it sees; the others — behind the turned
- * head, under a hand, outside what the model's mask calls face — are placed where the head model fitted to this
- * frame's maps (identity, expression, pose: the same fit that drives the tracked mesh) puts them, and flagged as
- * estimated. Without a pose, a similarity fit of the template's frontal layout to the landmarks that were seen;
+ * head, under a hand, outside what the model's mask calls face, or found far from the face (on a second face in the
+ * crop) — are placed where the head model fitted to this frame's maps (identity, expression, pose: the same fit that
+ * drives the tracked mesh) puts them, and flagged as estimated. Without a pose, a similarity fit of the template's frontal layout to the landmarks that were seen;
  * with none seen, the template laid into the crop as the training renders framed it. Never NaN.
  */
 import type { CropPlacement } from '../../../shared/cropPlacement.js';
@@ -25,16 +25,29 @@ export interface LandmarkFit {
   readonly placement: CropPlacement;
 }
 
-/** Fills the landmarks `found` ([68*3] x, y, seen; NaN where not found) in place and returns it. */
+/**
+ * A landmark seen farther than this (times the fitted head's outer-eye-corner distance) from where the fitted head
+ * puts it was found on something else: another face in the crop whose canonical coordinates match as well, a hand.
+ */
+export const MAX_LANDMARK_DEVIATION = 0.5;
+
+/**
+ * Fills the landmarks `found` ([68*3] x, y, seen; NaN where not found) in place and returns it; with a pose, seen
+ * landmarks that stray from the fitted head (MAX_LANDMARK_DEVIATION) are replaced by its estimate too.
+ */
 export function completeLandmarks(found: Float32Array, fit: LandmarkFit): Float32Array {
   const n = found.length / 3;
+  const estimateOf = fit.pose ? projected(fit) : null;
   const missing: number[] = [];
+  const limit = estimateOf ? MAX_LANDMARK_DEVIATION * Math.hypot(estimateOf[36 * 2] - estimateOf[45 * 2], estimateOf[36 * 2 + 1] - estimateOf[45 * 2 + 1]) : Infinity;
   for (let l = 0; l < n; l++) {
-    if (Number.isFinite(found[l * 3]) && Number.isFinite(found[l * 3 + 1]) && found[l * 3 + 2] === LANDMARK_SEEN) continue;
+    const x = found[l * 3], y = found[l * 3 + 1];
+    const seen = Number.isFinite(x) && Number.isFinite(y) && found[l * 3 + 2] === LANDMARK_SEEN;
+    if (seen && (!estimateOf || Math.hypot(x - estimateOf[l * 2], y - estimateOf[l * 2 + 1]) <= limit)) continue;
     missing.push(l);
   }
   if (!missing.length) return found;
-  const estimate = fit.pose ? projected(fit) : layoutFit(found, fit);
+  const estimate = estimateOf ?? layoutFit(found, fit);
   for (const l of missing) {
     found[l * 3] = estimate[l * 2];
     found[l * 3 + 1] = estimate[l * 2 + 1];

@@ -32,7 +32,7 @@ export function poseFromMaps(maps: PoseMaps, placement: CropPlacement, K: FrameI
     if (!region.has(cx, cy, cz)) continue;
     const d = maps.depth[i];
     if (!(d > 0)) continue;
-    const fx = placement.frameX(x), fy = placement.frameY(y);
+    const fx = placement.frameX(x, y), fy = placement.frameY(x, y);
     template.push(cx, cy, cz);
     observed.push(((fx - K.cx) / K.fx) * d, ((fy - K.cy) / K.fy) * d, d);
     pixels.push(fx, fy);

@@ -3,6 +3,8 @@
  * which decodes, runs the engine and sends results and maps back on data channels.
  */
 import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { widescreenI420 } from '../../bench/engineAccuracy.js';
@@ -178,4 +180,29 @@ t.test('signaling: a bad message is answered with an error and the socket stays 
   t.match(replies[3], /signal.type: expected offer, candidate or close/);
   t.equal(ws.readyState, WebSocket.OPEN, 'still open');
   ws.close();
+});
+
+t.test('signaling: malformed WebSocket frames close that socket, not the server', async (t) => {
+  const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 1, loopbackOnly: true, threads: 1 });
+  t.teardown(() => server.close());
+  const { port } = new URL(server.url);
+  // a raw socket: the WebSocket handshake, then frames no client library would send
+  const frames: [string, Buffer][] = [
+    ['a text message over the 128 KiB limit', Buffer.concat([Buffer.from([0x81, 0xff, 0, 0, 0, 0, 0, 0x03, 0x00, 0x00, 1, 2, 3, 4]), Buffer.alloc(64)])],
+    ['reserved opcode 3', Buffer.from([0x83, 0x80, 1, 2, 3, 4])],
+    ['an unmasked client frame', Buffer.from([0x81, 0x02, 0x68, 0x69])],
+    ['RSV1 without an extension', Buffer.from([0xc1, 0x80, 1, 2, 3, 4])],
+  ];
+  for (const [what, bytes] of frames) {
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(`GET /signal HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await new Promise((r) => socket.once('data', r));
+    const closed = new Promise((r) => socket.once('close', r));
+    socket.write(bytes);
+    t.ok(await Promise.race([closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 3000))]), `${what}: the server closes that socket`);
+    socket.destroy();
+    const health = await (await fetch(`${server.url}/health`)).json();
+    t.equal(health.sessions, 0, `${what}: the server still answers /health`);
+  }
 });

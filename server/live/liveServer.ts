@@ -72,6 +72,7 @@ export class LiveServer {
       res.end('not found: the page is at /, signaling is a WebSocket on /signal, health on /health\n');
     });
     wss.on('connection', (ws) => server.onSocket(ws));
+    wss.on('error', (e) => console.error(`signaling server: ${e.message}`));
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(o.port, o.host, () => resolve());
@@ -145,6 +146,12 @@ export class LiveServer {
       }
     });
     ws.on('close', () => void session?.close());
+    // a malformed frame (over the size limit, bad UTF-8, a reserved opcode, an unmasked client frame...) makes ws
+    // emit 'error' and close the socket; without a listener the process died of the unhandled event
+    ws.on('error', (e) => {
+      console.error(`signaling socket: ${e.message}`);
+      ws.terminate();
+    });
   }
 
   /** Idempotent: closes every session, the signaling sockets, the HTTP server and the engine. */

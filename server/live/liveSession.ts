@@ -231,7 +231,9 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
           const msg = decodeClientMessage(typeof m === 'string' ? new TextEncoder().encode(m) : new Uint8Array(m));
           if (msg.t === 'options') this.options = { mapsEvery: msg.mapsEvery, meshEvery: msg.meshEvery, mapsStride: msg.mapsStride, fovDeg: msg.fovDeg };
         } catch (e) {
-          if (!(e instanceof ProtocolError)) throw e;
+          // whatever a peer sends, the session goes on: a message that does not parse is counted and dropped
+          // (a non-ProtocolError here is a parser bug, logged; rethrown it took the process down)
+          if (!(e instanceof ProtocolError)) console.error(`session ${this.id}: a client message broke the parser: ${(e as Error).message}`);
           this.stats.badClientMessages++;
         }
       });

@@ -86,4 +86,7 @@ t.test('decode*Message() with bad bytes throws ProtocolError naming the field', 
   t.throws(() => decodeClientMessage(p.pack({ t: 'options', mapsEvery: 1, meshEvery: 0, mapsStride: 8, fovDeg: 60 })), /options.mapsStride: expected an integer 1..4/);
   t.throws(() => decodeClientMessage(p.pack({ t: 'options', mapsEvery: 1, meshEvery: 0, mapsStride: 1, fovDeg: 170 })), /options.fovDeg: expected a number 20..120/);
   t.throws(() => decodeClientMessage(p.pack({ t: 'result' })), /client message.t: expected options/);
+  // a value whose String() throws must still come out as a ProtocolError (a TypeError once took the server down)
+  t.throws(() => decodeClientMessage(p.pack({ t: { toString: 1 } })), ProtocolError);
+  t.throws(() => decodeServerMessage(p.pack({ t: { toString: 1 } })), ProtocolError);
 });

@@ -147,7 +147,8 @@ function unpack(bytes: Uint8Array, side: string): Record<string, unknown> {
 
 export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
   const m = unpack(bytes, 'server message');
-  const f = new Fields(m, `${String(m.t)}`);
+  // the path names the type only when it is a known one: String() of a peer's value can itself throw ({toString: 1})
+  const f = new Fields(m, typeof m.t === 'string' ? m.t.slice(0, 40) : 'message');
   switch (m.t) {
     case 'hello':
       return {
@@ -186,7 +187,7 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
 
 export function decodeClientMessage(bytes: Uint8Array): ClientMessage {
   const m = unpack(bytes, 'client message');
-  const f = new Fields(m, String(m.t));
+  const f = new Fields(m, typeof m.t === 'string' ? m.t.slice(0, 40) : 'client message');
   if (m.t === 'options') return { t: 'options', mapsEvery: f.int('mapsEvery', 0, 1000), meshEvery: f.int('meshEvery', 0, 1000), mapsStride: f.int('mapsStride', 1, 4), fovDeg: f.num('fovDeg', 20, 120) };
   throw new ProtocolError(`client message.t: expected options, got ${describe(m.t)}`);
 }

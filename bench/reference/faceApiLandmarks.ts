@@ -16,9 +16,9 @@
  * Coordinates: frame pixels, the network's square mapped back as `crop corner + output · side − padding`, i.e. the
  * pixel-index coordinates of TF's resize (pixel centres at integers, as everywhere in this project).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { openOnnxSession } from '../../server/engine/model/onnxSession.js';
 import { InputError, ModelContractError } from '../../shared/errors.js';
 import { projectRoot } from '../../shared/projectRoot.js';
 import { cropToModelInput, type FramePixels } from '../../server/engine/crop.js';
@@ -149,22 +149,7 @@ export class FaceApiLandmarks {
   ) {}
 
   static async load(path = DEFAULT_FACE_API_LANDMARKS_PATH): Promise<FaceApiLandmarks> {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new InputError(`face-api landmarks ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
-    } catch (e) {
-      throw new ModelContractError(`face-api landmarks ${path}: not a loadable ONNX model (${(e as Error).message.split('\n')[0]})`);
-    }
-    if (!session.inputNames.includes(INPUT) || !session.outputNames.includes(OUTPUT)) {
-      await session.release();
-      throw new ModelContractError(`face-api landmarks ${path}: expected input '${INPUT}' and output '${OUTPUT}', got ${session.inputNames.join(', ')} -> ${session.outputNames.join(', ')}`);
-    }
+    const session = await openOnnxSession(path, 'face-api landmarks', { inputs: [INPUT], outputs: [OUTPUT] });
     const model = new FaceApiLandmarks(path, session);
     const probe = await model.run(new Float32Array(3 * FACE_API_INPUT * FACE_API_INPUT));
     if (probe.length !== 2 * FACE_API_POINTS) {

@@ -28,9 +28,10 @@
  * cheeks). Like MediaPipe, the crop is plain bilinear (no prefiltering when it shrinks the face).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { openOnnxSession } from '../../server/engine/model/onnxSession.js';
 import { AssetError, InputError, ModelContractError } from '../../shared/errors.js';
 import { projectRoot } from '../../shared/projectRoot.js';
 import type { FramePixels } from '../../server/engine/crop.js';
@@ -175,22 +176,7 @@ export class FaceMeshReference {
   static async load(onnxPath?: string): Promise<FaceMeshReference> {
     const path = onnxPath ?? DEFAULT_FACE_MESH_PATH;
     if (onnxPath === undefined && !existsSync(path)) convert(path);
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new InputError(`face mesh ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
-    } catch (e) {
-      throw new ModelContractError(`face mesh ${path}: not a loadable ONNX model (${(e as Error).message.split('\n')[0]})`);
-    }
-    if (!session.inputNames.includes(INPUT) || !OUTPUTS.every((o) => session.outputNames.includes(o))) {
-      await session.release();
-      throw new ModelContractError(`face mesh ${path}: expected input '${INPUT}' and outputs ${OUTPUTS.join(', ')}, got ${session.inputNames.join(', ')} -> ${session.outputNames.join(', ')}`);
-    }
+    const session = await openOnnxSession(path, 'face mesh', { inputs: [INPUT], outputs: OUTPUTS });
     const model = new FaceMeshReference(path, session);
     const probe = await model.run(new Float32Array(3 * FACE_MESH_INPUT * FACE_MESH_INPUT));
     if (probe.mesh.length !== 3 * FACE_MESH_POINTS) {

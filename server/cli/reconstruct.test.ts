@@ -51,6 +51,11 @@ print(np.load(d + '/canonical.npy').shape, np.load(d + '/confidence.npy').dtype,
   t.equal(tracks.length, 12);
   t.ok(tracks.some((f: { points: unknown[] }) => f.points.length > 10), 'points seeded and tracked');
   t.match(readFileSync(join(out, 'landmarks.csv'), 'utf8'), /^frame,landmark,x,y,visible\n/);
+  // every face frame has 68 points, each a finite x and y with a 0/1 flag: a consumer never meets a null
+  const landmarks: { frame: number; landmarks: unknown[][] }[] = JSON.parse(readFileSync(join(out, 'landmarks.json'), 'utf8'));
+  const faceFrames = landmarks.filter((f) => f.landmarks.length);
+  t.equal(faceFrames.length, faces, 'landmarks for every face frame');
+  t.ok(faceFrames.every((f) => f.landmarks.length === 68 && f.landmarks.every((l) => l.length === 3 && Number.isFinite(l[0]) && Number.isFinite(l[1]) && (l[2] === 0 || l[2] === 1))), 'each with 68 finite points and a visibility flag');
   t.ok(readdirSync(out).includes('preview.png'));
   // tracked mesh: one OBJ per frame with a pose, same topology in each; the glTF passes Khronos' validator
   const pose = JSON.parse(readFileSync(join(out, 'pose.json'), 'utf8'));

@@ -10,18 +10,11 @@ import type { DetectorOutputs } from '../model/detectorModel.js';
 import { BLAZEFACE_INPUT, decodeBlazeFace, weightedNms, type RawDetection } from './blazeFace.js';
 
 /**
- * A face found in a frame, frame pixels: an upright box around it (for a view that was turned, the box the
- * detector drew there, turned back upright about its centre) and its keypoints.
+ * A face found in a frame: RawDetection's fields in frame pixels instead of the view's 0..1 — an upright box around
+ * the face (for a view that was turned, the box the detector drew there, turned back upright about its centre) and
+ * its keypoints.
  */
-export interface DetectedFace {
-  readonly score: number;
-  readonly x0: number;
-  readonly y0: number;
-  readonly x1: number;
-  readonly y1: number;
-  /** [12] x, y of BlazeFace's keypoints (blazeFace.ts BLAZEFACE_KEYPOINTS) */
-  readonly keypoints: Float32Array;
-}
+export type DetectedFace = RawDetection;
 
 export type DetectorRun = (image: Float32Array) => Promise<DetectorOutputs>;
 

@@ -3,10 +3,10 @@
  * (models/third_party/blazeface). Loads it, checks its tensors, runs it on one square view. Like faceModel.ts it
  * runs on the calling thread and is called from the inference worker.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InputError, ModelContractError } from '../../../shared/errors.js';
+import { openOnnxSession } from './onnxSession.js';
 import { projectRoot } from '../../../shared/projectRoot.js';
 import { BLAZEFACE_ANCHORS, BLAZEFACE_INPUT } from '../detect/blazeFace.js';
 
@@ -31,24 +31,7 @@ export class DetectorModel {
   ) {}
 
   static async load(path = DEFAULT_DETECTOR_PATH): Promise<DetectorModel> {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new InputError(`face detector ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-    let session: ort.InferenceSession;
-    try {
-      // one thread: a 0.1 M-parameter network gains nothing from a second and would take it from the face model
-      session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
-    } catch (e) {
-      throw new ModelContractError(`face detector ${path}: not a loadable ONNX model (${(e as Error).message.split('\n')[0]})`);
-    }
-    const missing = [INPUT, ...OUTPUTS].filter((n) => !session.inputNames.includes(n) && !session.outputNames.includes(n));
-    if (missing.length) {
-      await session.release();
-      throw new ModelContractError(`face detector ${path}: not MediaPipe BlazeFace (front, 128²): missing ${missing.join(', ')}`);
-    }
+    const session = await openOnnxSession(path, 'face detector (MediaPipe BlazeFace, front, 128²)', { inputs: [INPUT], outputs: OUTPUTS });
     const model = new DetectorModel(path, session);
     const probe = await model.run(new Float32Array(3 * BLAZEFACE_INPUT * BLAZEFACE_INPUT));
     if (probe.scores.length !== BLAZEFACE_ANCHORS) {

@@ -68,6 +68,22 @@ function candidate(raw: unknown, path: string): IceCandidateWire {
   return { candidate: str(c, 'candidate', path, 1024), sdpMid: mid as string | null, sdpMLineIndex: index as number | null };
 }
 
+/**
+ * An offer the server can answer: SDP version 0, a video section, ICE credentials and a DTLS fingerprint. The
+ * WebRTC stack answered most garbage with an answer of its own; what it cannot use is refused here, by name.
+ */
+function offerSdp(sdp: string): string {
+  const lines = sdp.split(/\r?\n/);
+  const missing = [
+    lines[0] === 'v=0' ? null : 'the version line v=0 first',
+    lines.some((l) => l.startsWith('m=video ')) ? null : 'a video section (m=video)',
+    lines.some((l) => l.startsWith('a=ice-ufrag:')) && lines.some((l) => l.startsWith('a=ice-pwd:')) ? null : 'ICE credentials (a=ice-ufrag, a=ice-pwd)',
+    lines.some((l) => l.startsWith('a=fingerprint:')) ? null : 'a DTLS fingerprint (a=fingerprint)',
+  ].filter((x): x is string => x !== null);
+  if (missing.length) throw new ProtocolError(`signal.sdp: not an offer this server can answer: it needs ${missing.join(', ')}`);
+  return sdp;
+}
+
 function sessionOptions(raw: unknown, path: string): SessionOptionsWire {
   if (raw === undefined) return DEFAULT_SESSION_OPTIONS;
   const o = record(raw, path);
@@ -96,7 +112,7 @@ export function parseClientSignal(text: string): ClientSignal {
   const m = parseJsonRecord(text);
   switch (m.type) {
     case 'offer':
-      return { type: 'offer', sdp: str(m, 'sdp', 'signal', MAX_SDP), options: sessionOptions(m.options, 'signal.options') };
+      return { type: 'offer', sdp: offerSdp(str(m, 'sdp', 'signal', MAX_SDP)), options: sessionOptions(m.options, 'signal.options') };
     case 'candidate':
       return { type: 'candidate', candidate: candidate(m.candidate, 'signal.candidate') };
     case 'close':

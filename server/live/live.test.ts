@@ -13,7 +13,9 @@ import { projectRoot } from '../../shared/projectRoot.js';
 import type { ResultMessage } from '../../shared/wire/schema.js';
 import { loadHeadAssets } from '../synth/headAssets.js';
 import { planSequence, SequenceRenderer, type RenderedFrame } from '../synth/sequence.js';
+import { RTCPeerConnection } from 'werift';
 import { LiveServer } from './liveServer.js';
+import { peerConfig } from './peerConfig.js';
 
 const MODEL = join(projectRoot(), 'models', 'facestream-small.onnx');
 // The clients here are werift peers: node-datachannel's threads keep a process alive ~100 s after its peers
@@ -205,4 +207,51 @@ t.test('signaling: malformed WebSocket frames close that socket, not the server'
     const health = await (await fetch(`${server.url}/health`)).json();
     t.equal(health.sessions, 0, `${what}: the server still answers /health`);
   }
+});
+
+t.test('the session cap holds for offers that arrive together, and sockets that vanish mid-offer free their place', async (t) => {
+  const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 2, loopbackOnly: true, threads: 1 });
+  t.teardown(() => server.close());
+  // a real offer (a VP8 track and the data channels), sent on 10 sockets at once
+  const offerer = new RTCPeerConnection(peerConfig(true));
+  offerer.addTransceiver('video', { direction: 'sendonly' });
+  offerer.createDataChannel('results');
+  await offerer.setLocalDescription(await offerer.createOffer());
+  const sdp = offerer.localDescription!.sdp;
+  await offerer.close();
+  const sockets = await Promise.all(Array.from({ length: 10 }, async () => {
+    const ws = new WebSocket(server.signalUrl);
+    await new Promise((r) => ws.once('open', r));
+    return ws;
+  }));
+  const first = sockets.map((ws) => new Promise<{ type: string; code?: string }>((r) => ws.once('message', (d) => r(JSON.parse(d.toString())))));
+  for (const ws of sockets) ws.send(JSON.stringify({ type: 'offer', sdp, options: {} }));
+  const replies = await Promise.all(first);
+  const answers = replies.filter((m) => m.type === 'answer').length, busy = replies.filter((m) => m.code === 'busy').length;
+  t.equal(answers, 2, `${answers} answers for 10 offers at once`);
+  t.equal(busy, 8, `${busy} told busy`);
+  t.ok(server.sessions.size <= 2, `${server.sessions.size} sessions`);
+  for (const ws of sockets) ws.close();
+  t.ok(await until(() => server.places === 0, 5000), 'closing the sockets frees every place');
+  // an offer whose socket closes at once
+  for (let i = 0; i < 3; i++) {
+    const ws = new WebSocket(server.signalUrl);
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ type: 'offer', sdp, options: {} }));
+    ws.close();
+  }
+  t.ok(await until(() => server.places === 0, 5000), 'offers whose socket closed at once leave no session behind');
+  const again = new WebSocket(server.signalUrl);
+  await new Promise((r) => again.once('open', r));
+  const reply = new Promise<{ type: string; message?: string }>((r) => again.once('message', (d) => r(JSON.parse(d.toString()))));
+  again.send(JSON.stringify({ type: 'offer', sdp: 'v=0\r\nnot an sdp\r\n', options: {} }));
+  const bad = await reply;
+  t.equal(bad.type, 'error', `a garbage SDP gets an error: ${bad.message}`);
+  t.notMatch(bad.message ?? '', /Cannot read|undefined|\.js:/, `without the library's internals: ${bad.message}`);
+  again.close();
+  t.ok(await until(() => server.places === 0, 5000), 'and frees its place');
+  const health = await fetch(`${server.url}/health`, { method: 'POST' });
+  t.equal(health.status, 405, '/health answers GET only');
+  t.equal(health.headers.get('x-content-type-options'), 'nosniff', 'with security headers');
+  t.equal((await fetch(`${server.url}/app.js.map`)).status, 404, 'no source map is served');
 });

@@ -35,8 +35,16 @@ export interface LiveServerOptions {
   readonly threads?: number;
 }
 
+/** An offer whose peer is not connected by then gives its place back (a client that never finishes ICE). */
+const CONNECT_TIMEOUT_MS = 20_000;
+
+/** Every HTTP answer: no sniffing, no framing by other sites, no referrer. */
+const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' } as const;
+
 export class LiveServer {
   readonly sessions = new Map<string, LiveSession>();
+  /** offers being answered: they hold a place before their session exists (the cap counts them) */
+  private pending = 0;
   private closed = false;
   /** the tracked mesh's topology for every hello (its vertex count fits 16 bits: half the bytes of 32) */
   private readonly meshTriangles: Uint16Array;
@@ -62,10 +70,16 @@ export class LiveServer {
     const page = new StaticFiles();
     const server = new LiveServer(http, wss, engine, new TrackedMesh(facekit), o, page.ready);
     http.on('request', (req, res) => {
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
       if (page.serve(req, res)) return;
       if (req.url === '/health') {
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' });
+          res.end('/health answers GET\n');
+          return;
+        }
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ sessions: server.sessions.size, maxSessions: o.maxSessions, model: engine.contract.name, modelVersion: engine.contract.version }));
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ sessions: server.sessions.size, maxSessions: o.maxSessions, model: engine.contract.name, modelVersion: engine.contract.version }));
         return;
       }
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -80,6 +94,11 @@ export class LiveServer {
     return server;
   }
 
+  /** places taken: sessions, and offers still being answered */
+  get places(): number {
+    return this.sessions.size + this.pending;
+  }
+
   get url(): string {
     const a = this.http.address() as AddressInfo;
     return `http://${a.address}:${a.port}`;
@@ -92,6 +111,7 @@ export class LiveServer {
   private onSocket(ws: WebSocket): void {
     let session: LiveSession | null = null;
     let pc: RTCPeerConnection | null = null;
+    let socketClosed = false;
     /** settles once the offer is the remote description: a client's candidates can overtake the answer */
     let described: Promise<void> | null = null;
     const reply = (m: ServerSignal) => {
@@ -103,35 +123,59 @@ export class LiveServer {
         const m = parseClientSignal(data.toString());
         if (m.type === 'offer') {
           if (pc) throw new ProtocolError('signal: this socket already has a session (one offer per socket)');
-          if (this.sessions.size >= this.o.maxSessions) return reply({ type: 'error', code: 'busy', message: `the server holds its maximum of ${this.o.maxSessions} sessions` });
-          const id = randomUUID();
-          pc = new RTCPeerConnection(peerConfig(this.o.loopbackOnly));
-          // candidates gathered while the answer is made follow it: a browser refuses one before the answer
-          let early: ServerSignal[] | null = [];
-          pc.onIceCandidate.subscribe((c) => {
-            const candidate = candidateToWire(c);
-            if (!candidate) return;
-            if (early) early.push({ type: 'candidate', candidate });
-            else reply({ type: 'candidate', candidate });
-          });
-          const peer = pc;
-          described = (async () => {
-            const decoder = await Decoder.create();
-            const contract = this.engine.contract;
-            const hello: HelloMessage = { t: 'hello', v: WIRE_VERSION, sessionId: id, model: { name: contract.name, cropSize: contract.cropSize, window: contract.window }, expressionNames: this.mesh.expressionNames, meshTriangles: this.meshTriangles };
-            session = new LiveSession(id, peer, this.engine.openSession(), decoder, m.options, this.mesh, hello);
-            this.sessions.set(id, session);
-            session.once('close', () => {
-              this.sessions.delete(id);
-              ws.close();
+          // the place is taken now, before anything is awaited: offers arriving together cannot all pass the check
+          if (this.sessions.size + this.pending >= this.o.maxSessions) return reply({ type: 'error', code: 'busy', message: `the server holds its maximum of ${this.o.maxSessions} sessions` });
+          this.pending++;
+          let holding = true;
+          const release = () => holding && ((holding = false), this.pending--);
+          try {
+            const id = randomUUID();
+            pc = new RTCPeerConnection(peerConfig(this.o.loopbackOnly));
+            // candidates gathered while the answer is made follow it: a browser refuses one before the answer
+            let early: ServerSignal[] | null = [];
+            pc.onIceCandidate.subscribe((c) => {
+              const candidate = candidateToWire(c);
+              if (!candidate) return;
+              if (early) early.push({ type: 'candidate', candidate });
+              else reply({ type: 'candidate', candidate });
             });
-            await peer.setRemoteDescription({ type: 'offer', sdp: m.sdp });
-          })();
-          await described;
-          await pc.setLocalDescription(await pc.createAnswer());
-          reply({ type: 'answer', sdp: pc.localDescription!.sdp, sessionId: id });
-          for (const c of early) reply(c);
-          early = null;
+            const peer = pc;
+            described = (async () => {
+              const decoder = await Decoder.create();
+              const contract = this.engine.contract;
+              const hello: HelloMessage = { t: 'hello', v: WIRE_VERSION, sessionId: id, model: { name: contract.name, cropSize: contract.cropSize, window: contract.window }, expressionNames: this.mesh.expressionNames, meshTriangles: this.meshTriangles };
+              const s = new LiveSession(id, peer, this.engine.openSession(), decoder, m.options, this.mesh, hello);
+              session = s;
+              release();
+              this.sessions.set(id, s);
+              s.once('close', () => {
+                this.sessions.delete(id);
+                ws.close();
+              });
+              // the socket went away while the session was being made: nobody will ever close it otherwise
+              if (socketClosed) return void s.close();
+              // a peer that never connects gives its place back
+              const timer = setTimeout(() => {
+                if (peer.connectionState !== 'connected') {
+                  console.error(`session ${id}: not connected ${CONNECT_TIMEOUT_MS / 1000} s after its offer; closed`);
+                  void s.close();
+                }
+              }, CONNECT_TIMEOUT_MS);
+              timer.unref();
+              s.once('close', () => clearTimeout(timer));
+              await peer.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+            })();
+            await described;
+            await pc.setLocalDescription(await pc.createAnswer());
+            reply({ type: 'answer', sdp: pc.localDescription!.sdp, sessionId: id });
+            for (const c of early) reply(c);
+            early = null;
+          } catch (e) {
+            // an offer that failed (a bad SDP, say) frees its place and its half-made session
+            release();
+            void (session as LiveSession | null)?.close();
+            throw e;
+          }
         } else if (m.type === 'candidate') {
           if (!pc) throw new ProtocolError('signal: a candidate before the offer');
           // a candidate that overtook the offer's processing waits for it: added before the remote description,
@@ -142,10 +186,17 @@ export class LiveServer {
           await session?.close();
         }
       } catch (e) {
-        reply({ type: 'error', code: e instanceof ProtocolError ? 'protocol' : 'internal', message: (e as Error).message });
+        if (e instanceof ProtocolError) return reply({ type: 'error', code: 'protocol', message: e.message });
+        // a library's own message says nothing useful to a client and something about the server: log it only
+        const ref = randomUUID().slice(0, 8);
+        console.error(`signaling error ${ref}${session ? ` (session ${(session as LiveSession).id})` : ''}: ${(e as Error).stack ?? (e as Error).message}`);
+        reply({ type: 'error', code: 'internal', message: `the server could not handle that message (error ${ref}, logged)` });
       }
     });
-    ws.on('close', () => void session?.close());
+    ws.on('close', () => {
+      socketClosed = true;
+      void session?.close();
+    });
     // a malformed frame (over the size limit, bad UTF-8, a reserved opcode, an unmasked client frame...) makes ws
     // emit 'error' and close the socket; without a listener the process died of the unhandled event
     ws.on('error', (e) => {
@@ -161,6 +212,8 @@ export class LiveServer {
     await Promise.allSettled([...this.sessions.values()].map((s) => s.close()));
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    // keep-alive connections (a browser's, fetch's) would hold close() open until they time out
+    this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     await this.engine.close();
   }

@@ -33,6 +33,24 @@ export function intFlag(
   return n;
 }
 
+/** A physical quantity: decimals allowed (a field of view of 57.4°, say), within [min, max]. */
+export function numberFlag(
+  command: string,
+  values: Record<string, string | boolean | undefined>,
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+): number {
+  const raw = values[name];
+  if (raw === undefined) return def;
+  const text = String(raw).trim();
+  if (!/^-?(\d+\.?\d*|\.\d+)$/.test(text)) throw new UsageError(`${command}: --${name}: expected a number, got "${raw}"`);
+  const n = Number(text);
+  if (n < min || n > max) throw new UsageError(`${command}: --${name}: must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
 export function choiceFlag<T extends string>(
   command: string,
   values: Record<string, string | boolean | undefined>,

@@ -8,7 +8,7 @@ import { UsageError } from '../../shared/errors.js';
 import { rgbToI420 } from '../../shared/io/y4m.js';
 import type { I420Frame } from '../../shared/media/vp8Codec.js';
 import { openFrameSource } from '../offline/frameSource.js';
-import { intFlag, parseFlags } from './args.js';
+import { intFlag, numberFlag, parseFlags } from './args.js';
 import { stopOnSignal, Progress } from './progress.js';
 
 export const CLIENT_USAGE = `Usage: facelive client --server URL --input <video|folder|image> [--out DIR] [--fps F] [--frames N]
@@ -45,7 +45,7 @@ export function parseClientArgs(argv: string[]) {
     server: v.server, input: resolve(v.input), out: typeof v.out === 'string' ? resolve(v.out) : null,
     fps: intFlag('client', v, 'fps', 30, 1, 60),
     frames: v.frames === undefined ? Infinity : intFlag('client', v, 'frames', 0, 1, 10_000_000),
-    fovDeg: intFlag('client', v, 'fov', 60, 20, 120),
+    fovDeg: numberFlag('client', v, 'fov', 60, 20, 120),
     mapsEvery: intFlag('client', v, 'maps-every', 1, 0, 1000),
     // a recording keeps the model's full resolution unless asked otherwise (the live default is half)
     mapsStride: intFlag('client', v, 'maps-stride', 1, 1, 4),

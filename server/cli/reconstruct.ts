@@ -5,7 +5,7 @@ import { UsageError } from '../../shared/errors.js';
 import { projectRoot } from '../../shared/projectRoot.js';
 import { openFrameSource } from '../offline/frameSource.js';
 import { EXPORTS, runReconstruct, type ExportName } from '../offline/reconstruct.js';
-import { intFlag, parseFlags } from './args.js';
+import { intFlag, numberFlag, parseFlags } from './args.js';
 import { Progress, stopOnSignal } from './progress.js';
 
 export const RECONSTRUCT_USAGE = `Usage: facelive reconstruct --input <video|folder|image> --out DIR [--model FILE] [--fov DEG]
@@ -49,7 +49,7 @@ export function parseReconstructArgs(argv: string[]) {
     input: resolve(v.input),
     out: resolve(v.out),
     model,
-    fovDeg: intFlag('reconstruct', v, 'fov', 60, 20, 120),
+    fovDeg: numberFlag('reconstruct', v, 'fov', 60, 20, 120),
     window: v.window === undefined ? undefined : intFlag('reconstruct', v, 'window', 8, 1, 64),
     exports,
     faceBox: v['face-box'] === undefined ? undefined : parseFaceBox(String(v['face-box'])),

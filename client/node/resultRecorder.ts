@@ -4,8 +4,9 @@
  * order they arrived, numbered by the source frame they belong to. Maps travel on a lossy channel: a result whose
  * maps were lost keeps zero maps and says so in crops.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeOutputFolder } from '../../shared/io/outputFolder.js';
 import type { PlainMaps } from '../../shared/wire/mapCodec.js';
 import type { HelloMessage, ResultMessage } from '../../shared/wire/schema.js';
 import { writeMapStacks, writePoseJson, writeTracksAndLandmarks } from '../../server/offline/exporters/frameTables.js';
@@ -29,7 +30,7 @@ export class ResultRecorder {
 
   /** `frameOf`: the source frame index of a result's frameId (its RTP timestamp) */
   constructor(private readonly out: string, private readonly frameOf: (frameId: number) => number) {
-    mkdirSync(out, { recursive: true });
+    makeOutputFolder(out);
   }
 
   onHello(h: HelloMessage): void {

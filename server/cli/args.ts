@@ -6,7 +6,7 @@ export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 
 export function parseFlags(command: string, argv: string[], options: FlagSpec): Record<string, string | boolean | undefined> {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: true });
     if (positionals.length) throw new UsageError(`${command}: unexpected argument "${positionals[0]}"`);
     return values as Record<string, string | boolean | undefined>;
   } catch (e) {
@@ -14,6 +14,23 @@ export function parseFlags(command: string, argv: string[], options: FlagSpec): 
     // parseArgs' messages name the flag; keep them, drop its stack
     throw new UsageError(`${command}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * `--face-box -28,40,200` as `--face-box=-28,40,200`: parseArgs reads a value that starts with "-" as a flag, yet
+ * no flag name starts with a digit, so a negative number after a flag that takes a value is that value.
+ */
+function joinNegativeValues(argv: string[], options: FlagSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : null;
+    if (name && options[name]?.type === 'string' && i + 1 < argv.length && /^-(\d|\.\d)/.test(argv[i + 1])) {
+      out.push(`${argv[i]}=${argv[++i]}`);
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
 }
 
 export function intFlag(

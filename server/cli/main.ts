@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `facelive`: one program, one subcommand per job. */
-import { AssetError, InputError, UsageError } from '../../shared/errors.js';
+import { AssetError, InputError, ModelContractError, UsageError } from '../../shared/errors.js';
 import { CLIENT_USAGE, clientCommand } from './client.js';
 import { RECONSTRUCT_USAGE, reconstructCommand } from './reconstruct.js';
 import { SERVE_USAGE, serveCommand } from './serve.js';
@@ -46,7 +46,11 @@ main(process.argv.slice(2)).then(
     if (e instanceof UsageError) {
       process.stderr.write(`facelive: ${e.message}\nRun "facelive --help" for usage.\n`);
       process.exitCode = 2;
-    } else if (e instanceof InputError || e instanceof AssetError) {
+    } else if (e instanceof InputError || e instanceof AssetError || e instanceof ModelContractError) {
+      process.stderr.write(`facelive: ${e.message}\n`);
+      process.exitCode = 1;
+    } else if (isSystemError(e)) {
+      // the operating system refused something (a file, a port): its own words say what, a stack adds nothing
       process.stderr.write(`facelive: ${e.message}\n`);
       process.exitCode = 1;
     } else {
@@ -55,3 +59,8 @@ main(process.argv.slice(2)).then(
     }
   },
 );
+
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  const x = e as NodeJS.ErrnoException | null;
+  return x instanceof Error && typeof x.code === 'string' && /^E[A-Z]+$/.test(x.code) && typeof x.syscall === 'string';
+}

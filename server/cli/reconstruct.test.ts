@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNpy } from '../../shared/io/npy.js';
@@ -9,7 +9,8 @@ import { readDepthPng16 } from '../offline/exporters/png16.js';
 
 const MAIN = join(projectRoot(), 'build', 'server', 'cli', 'main.js');
 const facelive = (args: string[]) => {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+  // a limit: a run that hangs (an --out under /proc once did) fails here instead of holding the suite
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
@@ -117,6 +118,13 @@ t.test('facelive reconstruct with bad inputs gives one clear message and a non-z
     [['reconstruct', '--input', grey, '--out', join(dir, 'o5'), '--export', 'depth,meshes'], 2, /--export: unknown "meshes"/],
     [['reconstruct', '--input', grey, '--out', join(dir, 'o6'), '--window', '9'], 1, /window must be an integer from 1 to 8/],
     [['reconstruct', '--input', grey, '--out', join(dir, 'o7'), '--face-box', '10,20'], 2, /--face-box: expected X,Y,SIDE/],
+    [['reconstruct', '--input', grey, '--out', join(dir, 'o8'), '--face-box', '1,,20'], 2, /--face-box: expected X,Y,SIDE/],
+    [['reconstruct', '--input', grey, '--out', join(dir, 'o9'), '--face-box', '500,500,40'], 2, /centre \(520, 520\) lies outside the 64x48 frame/],
+    [['reconstruct', '--input', grey, '--out', join(dir, 'notes.txt')], 1, /notes\.txt exists and is not a folder/],
+    [['reconstruct', '--input', grey, '--out', join(dir, 'notes.txt', 'under')], 1, /--out: cannot use/],
+    [['reconstruct', '--input', grey, '--out', '/dev/null'], 1, /\/dev\/null exists and is not a folder/],
+    [['reconstruct', '--input', grey, '--out', '/proc/facelive-test'], 1, /--out: cannot create \/proc\/facelive-test/],
+    [['reconstruct', '--input', grey, '--out', join(dir, 'o10'), '--model', join(dir, 'notes.txt')], 1, /notes\.txt.*(not an ONNX file|not a facelive model)/],
   ];
   for (const [args, code, message] of cases) {
     const r = facelive(args);
@@ -124,4 +132,28 @@ t.test('facelive reconstruct with bad inputs gives one clear message and a non-z
     t.match(r.stderr, message);
     t.notMatch(r.stderr, /internal error/);
   }
+});
+
+t.test('facelive reconstruct of damaged input writes every whole frame, warns, and exits 1', async (t) => {
+  const src = mkdtempSync(join(tmpdir(), 'rc-damaged-'));
+  t.equal(facelive(['synth', '--out', src, '--frames', '6', '--size', '128', '--seed', '8', '--split', 'test', '--quiet']).code, 0);
+  const seq = join(src, 'seq_0000');
+  // a video cut in the middle of its last frame
+  const video = readFileSync(join(seq, 'video.y4m'));
+  writeFileSync(join(src, 'cut.y4m'), video.subarray(0, video.length - 5000));
+  const cut = facelive(['reconstruct', '--input', join(src, 'cut.y4m'), '--out', join(src, 'out-cut'), '--export', 'tracks', '--quiet']);
+  t.equal(cut.code, 1, 'exit 1');
+  t.match(cut.stderr, /warning: .*cut\.y4m: truncated: the last frame is incomplete/);
+  t.equal(JSON.parse(readFileSync(join(src, 'out-cut', 'crops.json'), 'utf8')).frames.length, 5, 'the 5 whole frames written');
+  // a folder whose fourth image is damaged: the three before it are written whole, crops.json included
+  const folder = join(src, 'frames');
+  mkdirSync(folder);
+  for (const f of readdirSync(join(seq, 'rgb')).sort().slice(0, 3)) copyFileSync(join(seq, 'rgb', f), join(folder, f));
+  writeFileSync(join(folder, '000003.png'), 'not a png');
+  const broken = facelive(['reconstruct', '--input', folder, '--out', join(src, 'out-folder'), '--export', 'depth,tracks', '--quiet']);
+  t.equal(broken.code, 1);
+  t.match(broken.stderr, /000003\.png: not a readable PNG image .*\(the 3 frames before it are written to /);
+  t.notMatch(broken.stderr, /internal error/);
+  t.equal(JSON.parse(readFileSync(join(src, 'out-folder', 'crops.json'), 'utf8')).frames.length, 3);
+  t.equal(readdirSync(join(src, 'out-folder', 'depth')).length, JSON.parse(readFileSync(join(src, 'out-folder', 'crops.json'), 'utf8')).frames.filter((f: { face: boolean }) => f.face).length, 'a depth PNG per face frame');
 });

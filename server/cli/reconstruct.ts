@@ -58,8 +58,9 @@ export function parseReconstructArgs(argv: string[]) {
 }
 
 function parseFaceBox(text: string) {
-  const parts = text.split(',').map((x) => Number(x.trim()));
-  if (parts.length !== 3 || !parts.every(Number.isFinite) || parts[2] < 8) {
+  const fields = text.split(',').map((x) => x.trim());
+  const parts = fields.map(Number);
+  if (parts.length !== 3 || !fields.every((x) => /^-?(\d+\.?\d*|\.\d+)$/.test(x)) || parts[2] < 8) {
     throw new UsageError(`reconstruct: --face-box: expected X,Y,SIDE in pixels (SIDE at least 8), got "${text}"`);
   }
   const [x, y, side] = parts;
@@ -69,6 +70,9 @@ function parseFaceBox(text: string) {
 export async function reconstructCommand(argv: string[]): Promise<number> {
   const a = parseReconstructArgs(argv);
   const source = openFrameSource(a.input);
+  if (a.faceBox && !(a.faceBox.centerX >= 0 && a.faceBox.centerX < source.width && a.faceBox.centerY >= 0 && a.faceBox.centerY < source.height)) {
+    throw new UsageError(`reconstruct: --face-box: the square's centre (${a.faceBox.centerX + 0.5}, ${a.faceBox.centerY + 0.5}) lies outside the ${source.width}x${source.height} frame`);
+  }
   const progress = new Progress('reconstruct', process.stderr, a.quiet);
   const stop = stopOnSignal(progress);
   try {
@@ -80,8 +84,10 @@ export async function reconstructCommand(argv: string[]): Promise<number> {
     );
     progress.finish();
     if (!a.quiet) process.stdout.write(`done: ${r.faces} of ${r.frames} frames with a face, written to ${a.out}\n`);
-    return r.stopped ? 130 : 0;
+    // a damaged input is not a success even when every frame it held was written
+    return r.stopped ? 130 : source.warnings.length ? 1 : 0;
   } finally {
     stop.dispose();
+    for (const w of source.warnings) process.stderr.write(`facelive: warning: ${w}\n`);
   }
 }

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { RTCPeerConnection } from 'werift';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ProtocolError } from '../../shared/errors.js';
+import { InputError, ProtocolError } from '../../shared/errors.js';
 import { loadFacekit } from '../../shared/facekit/loadFacekit.js';
 import { candidateFromWire, candidateToWire, parseClientSignal, type ServerSignal } from '../../shared/signaling.js';
 import { WIRE_VERSION, type HelloMessage } from '../../shared/wire/schema.js';
@@ -86,11 +86,22 @@ export class LiveServer {
       res.end('not found: the page is at /, signaling is a WebSocket on /signal, health on /health\n');
     });
     wss.on('connection', (ws) => server.onSocket(ws));
-    wss.on('error', (e) => console.error(`signaling server: ${e.message}`));
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(o.port, o.host, () => resolve());
-    });
+    // before listening, the HTTP server's own error (a port in use) comes here too: start() reports that one
+    wss.on('error', (e) => http.listening && console.error(`signaling server: ${e.message}`));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(o.port, o.host, () => resolve());
+      });
+    } catch (e) {
+      // the model worker would keep the process alive after the failure
+      await engine.close();
+      wss.close();
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'not allowed (a port under 1024 needs privileges)'
+        : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'no such address on this machine' : (e as Error).message;
+      throw new InputError(`cannot listen on ${o.host}:${o.port}: ${why}${code ? ` (${code})` : ''}`);
+    }
     return server;
   }
 

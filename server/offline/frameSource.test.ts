@@ -59,3 +59,28 @@ t.test('openFrameSource() of bad inputs throws one clear InputError', async (t) 
     for await (const f of src.frames()) void f;
   }, { name: 'InputError', message: /but the sequence started at 64x64/ });
 });
+
+t.test('a truncated .y4m gives its whole frames and a warning; a PNG header that says 20000x20000 is refused unread', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'damaged-'));
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), Buffer.alloc(64 * 48 * 3 / 2, 128)]);
+  const header = Buffer.from('YUV4MPEG2 W64 H48 F25:1 Ip A1:1 C420jpeg\n');
+  writeFileSync(join(dir, 'whole.y4m'), Buffer.concat([header, frame, frame]));
+  writeFileSync(join(dir, 'cut.y4m'), Buffer.concat([header, frame, frame, frame.subarray(0, 1000)]));
+  for (const [name, warned] of [['whole.y4m', false], ['cut.y4m', true]] as const) {
+    const src = openFrameSource(join(dir, name));
+    let n = 0;
+    for await (const f of src.frames()) n += f.pixels.width === 64 ? 1 : 0;
+    t.equal(n, 2, `${name}: both whole frames`);
+    t.equal(src.warnings.length, warned ? 1 : 0, `${name}: ${warned ? 'one warning' : 'no warning'}`);
+    if (warned) t.match(src.warnings[0], /truncated: the last frame is incomplete \(1000 bytes after frame 2\)/);
+  }
+  // a valid PNG signature and IHDR announcing 20000x20000, then nothing: refused from the header alone
+  const ihdr = Buffer.alloc(33);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(ihdr, 0);
+  ihdr.writeUInt32BE(13, 8);
+  ihdr.write('IHDR', 12, 'latin1');
+  ihdr.writeUInt32BE(20000, 16);
+  ihdr.writeUInt32BE(20000, 20);
+  writeFileSync(join(dir, 'huge.png'), ihdr);
+  t.throws(() => openFrameSource(join(dir, 'huge.png')), { name: 'InputError', message: /20000x20000 is larger than 1920x1080/ });
+});

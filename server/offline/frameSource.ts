@@ -4,7 +4,7 @@
  * is paused while the engine works.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -25,6 +25,8 @@ export interface FrameSource {
   readonly fps: number | null;
   /** number of frames when known in advance */
   readonly frameCount: number | null;
+  /** damage found while reading (a truncated file, corrupt packets): the frames read are whole, some are missing */
+  readonly warnings: readonly string[];
   frames(): AsyncIterable<SourceFrame>;
 }
 
@@ -39,9 +41,15 @@ export function decodeImage(path: string): FramePixels {
     throw new InputError(`${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   let img: { width: number; height: number; data: Uint8Array };
+  const isPng = extname(path).toLowerCase() === '.png';
+  // the size is checked before decoding: a 400 KB PNG can say 20000x20000 and ask for gigabytes
+  if (isPng && bytes.length >= 24 && bytes.toString('latin1', 12, 16) === 'IHDR' && bytes.readUInt32BE(16) * bytes.readUInt32BE(20) > MAX_PIXELS) {
+    throw new InputError(`${path}: ${bytes.readUInt32BE(16)}x${bytes.readUInt32BE(20)} is larger than 1920x1080`);
+  }
   try {
-    img = extname(path).toLowerCase() === '.png' ? PNG.sync.read(bytes) : jpeg.decode(bytes, { useTArray: true, maxMemoryUsageInMB: 512 });
+    img = isPng ? PNG.sync.read(bytes) : jpeg.decode(bytes, { useTArray: true, maxMemoryUsageInMB: 512, maxResolutionInMP: MAX_PIXELS / 1e6 });
   } catch (e) {
+    if (/maxResolutionInMP/.test((e as Error).message)) throw new InputError(`${path}: larger than 1920x1080`);
     throw new InputError(`${path}: not a readable ${extname(path).slice(1).toUpperCase()} image (${(e as Error).message})`);
   }
   if (img.width * img.height > MAX_PIXELS) throw new InputError(`${path}: ${img.width}x${img.height} is larger than 1920x1080`);
@@ -57,7 +65,7 @@ export function decodeImage(path: string): FramePixels {
 function imageSource(path: string): FrameSource {
   const pixels = decodeImage(path);
   return {
-    kind: 'image', width: pixels.width, height: pixels.height, fps: null, frameCount: 1,
+    kind: 'image', width: pixels.width, height: pixels.height, fps: null, frameCount: 1, warnings: [],
     async *frames() {
       yield { index: 0, name: path, pixels };
     },
@@ -69,7 +77,7 @@ function folderSource(dir: string): FrameSource {
   if (files.length === 0) throw new InputError(`${dir}: no .png, .jpg or .jpeg images in this folder`);
   const first = decodeImage(join(dir, files[0]));
   return {
-    kind: 'folder', width: first.width, height: first.height, fps: null, frameCount: files.length,
+    kind: 'folder', width: first.width, height: first.height, fps: null, frameCount: files.length, warnings: [],
     async *frames() {
       for (let i = 0; i < files.length; i++) {
         const pixels = i === 0 ? first : decodeImage(join(dir, files[i]));
@@ -114,11 +122,14 @@ function videoSource(path: string, o: FrameSourceOptions): FrameSource {
   const [num, den] = (stream.avg_frame_rate ?? '0/1').split('/').map(Number);
   const fps = den > 0 && num > 0 ? num / den : null;
   const count = Number(stream.nb_frames);
+  const warnings: string[] = [];
   return {
-    kind: 'video', width, height, fps, frameCount: Number.isInteger(count) && count > 0 ? count : null,
+    kind: 'video', width, height, fps, frameCount: Number.isInteger(count) && count > 0 ? count : null, warnings,
     async *frames() {
+      warnings.length = 0;
       const format = i420 ? ['-vf', `crop=${width}:${height}:0:0`, '-pix_fmt', 'yuv420p'] : ['-pix_fmt', 'rgb24'];
-      const child = spawn('ffmpeg', ['-v', 'error', '-i', path, '-f', 'rawvideo', ...format, '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // warnings too: a corrupt packet is only a warning to ffmpeg, and a frame it drops would vanish unsaid
+      const child = spawn('ffmpeg', ['-nostdin', '-v', 'warning', '-i', path, '-f', 'rawvideo', ...format, '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()).length > 4000 && (stderr = stderr.slice(-4000)));
       const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -136,11 +147,56 @@ function videoSource(path: string, o: FrameSourceOptions): FrameSource {
         }
         const code = await exited;
         if (code !== 0 && index === 0) throw new InputError(`${path}: ffmpeg could not decode it: ${stderr.trim().split('\n').pop()}`);
+        const damage = stderr.split('\n').filter((l) => /corrupt|invalid|truncat|error|missing|incomplete/i.test(l));
+        if (code !== 0) warnings.push(`${path}: ffmpeg stopped with an error after ${index} frames: ${stderr.trim().split('\n').pop()}`);
+        else if (damage.length) warnings.push(`${path}: damaged, frames may be missing (${damage.length} decoder complaints; first: ${damage[0].replace(/^\[[^\]]*\]\s*/, '')})`);
+        const leftover = pending.length || y4mLeftover(path);
+        if (leftover) warnings.push(`${path}: truncated: the last frame is incomplete (${leftover} bytes after frame ${index}), so it is left out`);
       } finally {
         if (child.exitCode === null) child.kill('SIGKILL');
       }
     },
   };
+}
+
+/**
+ * Bytes after the last whole frame of a .y4m file (0 when it ends on a frame; also 0 for a file this does not
+ * understand): ffmpeg drops a truncated last frame without a word.
+ */
+function y4mLeftover(path: string): number {
+  if (extname(path).toLowerCase() !== '.y4m') return 0;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return 0;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const line = Buffer.alloc(256);
+    // a header or frame line: its text and where the bytes after it start
+    const lineAt = (at: number) => {
+      const n = readSync(fd, line, 0, line.length, at);
+      const end = line.subarray(0, n).indexOf(0x0a);
+      return end < 0 ? null : { text: line.subarray(0, end).toString('latin1'), next: at + end + 1 };
+    };
+    const header = lineAt(0);
+    if (!header?.text.startsWith('YUV4MPEG2 ')) return 0;
+    const fields = header.text.split(' ');
+    const field = (k: string) => fields.find((x) => x.startsWith(k))?.slice(1);
+    const w = Number(field('W')), h = Number(field('H')), chroma = field('C') ?? '420';
+    const frameBytes = chroma.startsWith('420') ? w * h + 2 * Math.ceil(w / 2) * Math.ceil(h / 2)
+      : chroma.startsWith('422') ? w * h + 2 * Math.ceil(w / 2) * h : chroma.startsWith('444') ? 3 * w * h : chroma.startsWith('mono') ? w * h : 0;
+    if (!(w > 0 && h > 0 && frameBytes > 0)) return 0;
+    for (let at = header.next; at < size;) {
+      const frame = lineAt(at);
+      if (!frame?.text.startsWith('FRAME') || frame.next + frameBytes > size) return size - at;
+      at = frame.next + frameBytes;
+    }
+    return 0;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Opens a video file, a folder of images or one image; a clear InputError for anything else. */

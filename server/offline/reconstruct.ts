@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../shared/errors.js';
+import { makeOutputFolder } from '../../shared/io/outputFolder.js';
 import { hasCanonical } from '../../shared/parts.js';
 import { FaceEngine, defaultIntrinsics, type FaceResult } from '../engine/engine.js';
 import type { CropBox } from '../../shared/cropPlacement.js';
@@ -51,9 +52,12 @@ export async function runReconstruct(run: ReconstructRun, events: ReconstructEve
   const results: FaceResult[] = [];
   const previewFrames: { rgb: Uint8Array; result: Face }[] = [];
   let stopped = false;
+  // a frame that fails part-way (a damaged image in a folder) ends the run, but the frames before it are written
+  // whole, summaries included, before the error is reported
+  let failure: unknown = null;
   try {
     const session = engine.openSession({ window: run.window, faceBox: run.faceBox });
-    mkdirSync(out, { recursive: true });
+    makeOutputFolder(out);
     if (exports.has('depth')) mkdirSync(join(out, 'depth'), { recursive: true });
     if (exports.has('ply')) mkdirSync(join(out, 'ply'), { recursive: true });
     for await (const f of source.frames()) {
@@ -71,6 +75,9 @@ export async function runReconstruct(run: ReconstructRun, events: ReconstructEve
       }
       events.frame(r);
     }
+  } catch (e) {
+    if (results.length === 0) throw e;
+    failure = e;
   } finally {
     await engine.close();
   }
@@ -79,6 +86,10 @@ export async function runReconstruct(run: ReconstructRun, events: ReconstructEve
   if (exports.has('mesh')) await writeMeshes(out, new TrackedMesh(facekit), results, source.fps ?? 30);
   if (exports.has('preview') && previewFrames.length) writeFileSync(join(out, 'preview.png'), renderPreview(previewFrames.map((p) => asPreview(p.rgb, p.result, S))));
   const faces = results.filter((r) => r.kind === 'face').length;
+  if (failure) {
+    const why = failure instanceof Error ? failure.message : String(failure);
+    throw failure instanceof InputError ? new InputError(`${why} (the ${results.length} frames before it are written to ${out})`) : failure;
+  }
   if (faces === 0) throw new InputError(`no face found in any of the ${results.length} frames`);
   return { frames: results.length, faces, stopped };
 }

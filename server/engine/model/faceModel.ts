@@ -45,7 +45,12 @@ export class FaceModel {
     } catch (e) {
       throw new InputError(`model ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-    const meta = readOnnxMetadata(bytes);
+    let meta: Record<string, string>;
+    try {
+      meta = readOnnxMetadata(bytes);
+    } catch (e) {
+      throw new ModelContractError(`model ${path}: ${(e as Error).message}`);
+    }
     const text = meta[CONTRACT_METADATA_KEY];
     if (text === undefined) throw new ModelContractError(`${path}: no "${CONTRACT_METADATA_KEY}" metadata: not a facelive model (export it with models/train/export_onnx.py)`);
     let raw: unknown;

@@ -54,8 +54,13 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
         worker.off('error', onError);
         if (m.kind === 'ready') resolve(new InferenceClient(worker, m.contract));
         else {
-          void worker.terminate();
-          reject(m.kind === 'failed' ? rebuild(m.name, m.message) : new InvalidStateError(`inference worker: unexpected first message ${m.kind}`));
+          const error = m.kind === 'failed' ? rebuild(m.name, m.message) : new InvalidStateError(`inference worker: unexpected first message ${m.kind}`);
+          // rejected once the worker is gone: a caller that exits at once would otherwise abort the process
+          const timer = setTimeout(() => void worker.terminate(), 2000);
+          worker.once('exit', () => {
+            clearTimeout(timer);
+            reject(error);
+          });
         }
       };
       const onError = (e: Error) => reject(e);

@@ -13,7 +13,15 @@ if (!port) throw new Error('inferenceWorker.ts must run in a worker thread');
 
 const { modelPath, detectorPath, threads } = workerData as { modelPath: string; detectorPath: string; threads: number };
 
-Promise.all([FaceModel.load(modelPath, { threads }), DetectorModel.load(detectorPath)]).then(
+// both load, or neither stays: a half-loaded worker torn down by the process's exit aborts inside onnxruntime
+async function loadBoth(): Promise<[FaceModel, DetectorModel]> {
+  const [m, d] = await Promise.allSettled([FaceModel.load(modelPath, { threads }), DetectorModel.load(detectorPath)]);
+  if (m.status === 'fulfilled' && d.status === 'fulfilled') return [m.value, d.value];
+  await Promise.allSettled([m.status === 'fulfilled' ? m.value.close() : null, d.status === 'fulfilled' ? d.value.close() : null]);
+  throw m.status === 'rejected' ? m.reason : (d as PromiseRejectedResult).reason;
+}
+
+loadBoth().then(
   ([model, detector]) => {
     port.postMessage({ kind: 'ready', contract: model.contract } satisfies WorkerReply);
     const fail = (kind: 'error' | 'detectError', id: number) => (e: Error) => port.postMessage({ kind, id, name: e.name, message: e.message } satisfies WorkerReply);
@@ -41,5 +49,6 @@ Promise.all([FaceModel.load(modelPath, { threads }), DetectorModel.load(detector
   },
   (e: Error) => {
     port.postMessage({ kind: 'failed', name: e.name, message: e.message } satisfies WorkerReply);
+    port.close();
   },
 );

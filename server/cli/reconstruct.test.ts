@@ -22,6 +22,7 @@ t.test('facelive reconstruct of a generator video writes every export, readable 
   t.equal(r.code, 0, r.stderr);
   const crops = JSON.parse(readFileSync(join(out, 'crops.json'), 'utf8'));
   t.equal(crops.frames.length, 12, 'one entry per frame');
+  t.same([crops.complete, crops.problems], [true, []], 'a whole run says so');
   const faces = crops.frames.filter((f: { face: boolean }) => f.face).length;
   t.ok(faces >= 6, `${faces} frames with a face`);
   // depth: the 16-bit PNGs hold the same millimetres as depth.npy
@@ -144,7 +145,10 @@ t.test('facelive reconstruct of damaged input writes every whole frame, warns, a
   const cut = facelive(['reconstruct', '--input', join(src, 'cut.y4m'), '--out', join(src, 'out-cut'), '--export', 'tracks', '--quiet']);
   t.equal(cut.code, 1, 'exit 1');
   t.match(cut.stderr, /warning: .*cut\.y4m: truncated: the last frame is incomplete/);
-  t.equal(JSON.parse(readFileSync(join(src, 'out-cut', 'crops.json'), 'utf8')).frames.length, 5, 'the 5 whole frames written');
+  const cutCrops = JSON.parse(readFileSync(join(src, 'out-cut', 'crops.json'), 'utf8'));
+  t.equal(cutCrops.frames.length, 5, 'the 5 whole frames written');
+  t.equal(cutCrops.complete, false, 'and marked incomplete');
+  t.match(cutCrops.problems[0], /truncated/);
   // a folder whose fourth image is damaged: the three before it are written whole, crops.json included
   const folder = join(src, 'frames');
   mkdirSync(folder);
@@ -154,6 +158,9 @@ t.test('facelive reconstruct of damaged input writes every whole frame, warns, a
   t.equal(broken.code, 1);
   t.match(broken.stderr, /000003\.png: not a readable PNG image .*\(the 3 frames before it are written to /);
   t.notMatch(broken.stderr, /internal error/);
-  t.equal(JSON.parse(readFileSync(join(src, 'out-folder', 'crops.json'), 'utf8')).frames.length, 3);
+  const folderCrops = JSON.parse(readFileSync(join(src, 'out-folder', 'crops.json'), 'utf8'));
+  t.equal(folderCrops.frames.length, 3);
+  t.equal(folderCrops.complete, false);
+  t.match(folderCrops.problems[0], /stopped by an error after 3 frames: .*000003\.png/);
   t.equal(readdirSync(join(src, 'out-folder', 'depth')).length, JSON.parse(readFileSync(join(src, 'out-folder', 'crops.json'), 'utf8')).frames.filter((f: { face: boolean }) => f.face).length, 'a depth PNG per face frame');
 });

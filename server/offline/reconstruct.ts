@@ -82,7 +82,11 @@ export async function runReconstruct(run: ReconstructRun, events: ReconstructEve
     await engine.close();
   }
   if (results.length === 0) throw new InputError(`${out}: the source gave no frames`);
-  writeSummaries(run, results, S, K, facekit.expressionNames);
+  // what went wrong is written beside the results: a partial set never passes for a whole one
+  const problems = [...source.warnings];
+  if (failure) problems.push(`stopped by an error after ${results.length} frames: ${failure instanceof Error ? failure.message : String(failure)}`);
+  if (stopped) problems.push(`stopped on request after ${results.length} frames`);
+  writeSummaries(run, results, S, K, facekit.expressionNames, problems);
   if (exports.has('mesh')) await writeMeshes(out, new TrackedMesh(facekit), results, source.fps ?? 30);
   if (exports.has('preview') && previewFrames.length) writeFileSync(join(out, 'preview.png'), renderPreview(previewFrames.map((p) => asPreview(p.rgb, p.result, S))));
   const faces = results.filter((r) => r.kind === 'face').length;
@@ -94,7 +98,7 @@ export async function runReconstruct(run: ReconstructRun, events: ReconstructEve
   return { frames: results.length, faces, stopped };
 }
 
-function writeSummaries(run: ReconstructRun, results: FaceResult[], S: number, K: ReturnType<typeof defaultIntrinsics>, expressionNames: readonly string[]): void {
+function writeSummaries(run: ReconstructRun, results: FaceResult[], S: number, K: ReturnType<typeof defaultIntrinsics>, expressionNames: readonly string[], problems: readonly string[]): void {
   const { out, exports } = run;
   const frames = results.map((r) =>
     r.kind === 'face'
@@ -103,7 +107,7 @@ function writeSummaries(run: ReconstructRun, results: FaceResult[], S: number, K
   );
   writeFileSync(join(out, 'crops.json'), JSON.stringify({
     conventions: 'maps are on the crop grid: crop pixel (x, y) lies at frame pixel box.center + R(box.angle) * (x - (S-1)/2, y - (S-1)/2) * frame_px_per_crop_px, R the rotation by box.angle radians (absent: 0), frame y down',
-    intrinsics: K, frames,
+    complete: problems.length === 0, problems, intrinsics: K, frames,
   }, null, 1));
   const faceAt = (r: FaceResult): r is Face => r.kind === 'face';
   if (exports.has('depth') || exports.has('canonical')) {

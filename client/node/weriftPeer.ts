@@ -1,7 +1,7 @@
 /** ClientPeer on werift (see clientPeer.ts). */
 import { MediaStreamTrack, RTCPeerConnection, type RTCDataChannel } from 'werift';
 import { candidateFromWire, candidateToWire, type IceCandidateWire } from '../../shared/signaling.js';
-import { peerConfig } from '../../server/live/peerConfig.js';
+import { peerConfig, withoutUnnamedStun } from '../../server/live/peerConfig.js';
 import type { ClientPeer, ClientPeerHandlers } from './clientPeer.js';
 
 export class WeriftPeer implements ClientPeer {
@@ -13,7 +13,7 @@ export class WeriftPeer implements ClientPeer {
   private readonly maps: RTCDataChannel;
 
   constructor(loopbackOnly: boolean, on: ClientPeerHandlers) {
-    this.pc = new RTCPeerConnection(peerConfig(loopbackOnly));
+    this.pc = new RTCPeerConnection(peerConfig({ loopbackOnly }));
     const transceiver = this.pc.addTransceiver(this.track, { direction: 'sendonly' });
     transceiver.sender.onRtcp.subscribe((rtcp) => {
       if (rtcp.type === 206) on.keyframeRequest();
@@ -30,7 +30,9 @@ export class WeriftPeer implements ClientPeer {
   }
 
   async createOffer(): Promise<string> {
-    await this.pc.setLocalDescription(await this.pc.createOffer());
+    const offer = await this.pc.createOffer();
+    withoutUnnamedStun(this.pc);
+    await this.pc.setLocalDescription(offer);
     return this.pc.localDescription!.sdp;
   }
 

@@ -14,7 +14,8 @@ results (points, landmarks, pose, blendshapes, mesh) and maps (depth, canonical,
 data channels. The browser page is served at http://HOST:PORT/; GET /health reports the sessions and the model
 (name and version).
 
-  --host          address to listen on (default 0.0.0.0)
+  --host          address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every interface,
+                  open to anyone who can reach the port: there is no access control yet)
   --port          port (default 8080; 0 picks a free one)
   --model         ONNX model (default models/facestream-small.onnx)
   --max-sessions  sessions at once, 1..64 (default 4); a further client is told the server is busy
@@ -28,7 +29,7 @@ export function parseServeArgs(argv: string[]) {
   const model = resolve(typeof v.model === 'string' ? v.model : join(projectRoot(), 'models', 'facestream-small.onnx'));
   if (!existsSync(model)) throw new UsageError(`serve: --model: ${model} not found`);
   return {
-    host: typeof v.host === 'string' ? v.host : '0.0.0.0',
+    host: typeof v.host === 'string' ? v.host : '127.0.0.1',
     port: intFlag('serve', v, 'port', 8080, 0, 65535),
     model,
     maxSessions: intFlag('serve', v, 'max-sessions', 4, 1, 64),
@@ -44,6 +45,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const pageUrl = server.url.replace(/\/\/(0\.0\.0\.0|127\.0\.0\.1|\[::\])(?=:)/, '//localhost') + '/';
   process.stdout.write(`facelive serve: open ${pageUrl} in Chromium or Firefox and allow the camera\n`);
   process.stdout.write(`facelive serve: signaling on ${server.signalUrl}, health on ${server.url}/health (Ctrl-C stops)\n`);
+  if (!/^(127\.|::1$|localhost$)/.test(a.host)) {
+    process.stdout.write(`facelive serve: listening on ${a.host}: anyone who can reach port ${a.port} can open a session (no token or Origin check yet)\n`);
+  }
   if (!server.pageReady) process.stdout.write('facelive serve: the page is not built: run `npm run build`\n');
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();

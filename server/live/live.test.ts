@@ -213,7 +213,7 @@ t.test('the session cap holds for offers that arrive together, and sockets that 
   const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 2, loopbackOnly: true, threads: 1 });
   t.teardown(() => server.close());
   // a real offer (a VP8 track and the data channels), sent on 10 sockets at once
-  const offerer = new RTCPeerConnection(peerConfig(true));
+  const offerer = new RTCPeerConnection(peerConfig({ loopbackOnly: true }));
   offerer.addTransceiver('video', { direction: 'sendonly' });
   offerer.createDataChannel('results');
   await offerer.setLocalDescription(await offerer.createOffer());

@@ -20,7 +20,7 @@ import { buildFaceTemplate } from '../engine/faceTemplate.js';
 import { TrackedMesh } from '../engine/trackedMesh.js';
 import { Decoder } from '../ingest/decoder.js';
 import { LiveSession } from './liveSession.js';
-import { peerConfig } from './peerConfig.js';
+import { advertisedSdp, advertises, peerConfig, withoutUnnamedStun } from './peerConfig.js';
 import { StaticFiles } from './staticFiles.js';
 
 export interface LiveServerOptions {
@@ -141,12 +141,13 @@ export class LiveServer {
           const release = () => holding && ((holding = false), this.pending--);
           try {
             const id = randomUUID();
-            pc = new RTCPeerConnection(peerConfig(this.o.loopbackOnly));
+            const net = { loopbackOnly: this.o.loopbackOnly, bindAddress: this.o.host };
+            pc = new RTCPeerConnection(peerConfig(net));
             // candidates gathered while the answer is made follow it: a browser refuses one before the answer
             let early: ServerSignal[] | null = [];
             pc.onIceCandidate.subscribe((c) => {
               const candidate = candidateToWire(c);
-              if (!candidate) return;
+              if (!candidate || !advertises(net, candidate.candidate.split(' ')[4] ?? '')) return;
               if (early) early.push({ type: 'candidate', candidate });
               else reply({ type: 'candidate', candidate });
             });
@@ -177,8 +178,10 @@ export class LiveServer {
               await peer.setRemoteDescription({ type: 'offer', sdp: m.sdp });
             })();
             await described;
-            await pc.setLocalDescription(await pc.createAnswer());
-            reply({ type: 'answer', sdp: pc.localDescription!.sdp, sessionId: id });
+            const answer = await pc.createAnswer();
+            withoutUnnamedStun(pc);
+            await pc.setLocalDescription(answer);
+            reply({ type: 'answer', sdp: advertisedSdp(net, pc.localDescription!.sdp), sessionId: id });
             for (const c of early) reply(c);
             early = null;
           } catch (e) {

@@ -165,6 +165,7 @@ t.test('frames above 1920x1080 are answered with frameTooLarge, not run', async 
   t.ok(await until(() => reasons.length >= 1, 8000), `${reasons.length} answers`);
   t.match(reasons[0], /frameTooLarge: 1936x1096/);
   t.equal([...server.sessions.values()][0]?.stats.framesProcessed, 0, 'none reached the engine');
+  t.equal([...server.sessions.values()][0]?.stats.framesDecoded, 0, 'none decoded: refused from the keyframe header');
 });
 
 t.test('signaling: a bad message is answered with an error and the socket stays up', async (t) => {

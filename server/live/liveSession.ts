@@ -18,6 +18,7 @@ import type { TrackedMesh } from '../engine/trackedMesh.js';
 import { Decoder } from '../ingest/decoder.js';
 import { SenderClock } from '../ingest/senderClock.js';
 import { VideoIngest } from '../ingest/videoIngest.js';
+import { vp8KeyframeSize } from '../ingest/vp8Header.js';
 
 export interface LiveSessionStats {
   framesIn: number;
@@ -122,6 +123,14 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
           continue;
         }
         this.skipUntilKeyframe = false;
+        // refused from its header, before libvpx allocates what it announces (up to 16383x16383 from a few KB);
+        // the frames that depend on it are skipped too
+        const announced = f.keyframe ? vp8KeyframeSize(f.data) : null;
+        if (announced && announced.width * announced.height > MAX_FRAME_PIXELS) {
+          this.skipUntilKeyframe = true;
+          this.refuseTooLarge(announced.width, announced.height, f.rtpTimestamp);
+          continue;
+        }
         // a decoder that cannot keep up must not build a queue: drop to the next keyframe and ask for one
         if (this.decodeBacklog >= MAX_DECODE_BACKLOG) {
           this.skipUntilKeyframe = true;
@@ -144,10 +153,8 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
       if (!pic) return;
       this.stats.framesDecoded++;
       if (pic.width * pic.height > MAX_FRAME_PIXELS) {
-        // decoded (later frames depend on it) but not run: the client is told why, frame by frame
-        this.stats.framesTooLarge++;
-        const reason = `frameTooLarge: ${pic.width}x${pic.height}, at most ${MAX_FRAME_PIXELS} pixels (1920x1080)`;
-        this.sendOn(this.results, encodeMessage({ t: 'result', frameId: rtpTimestamp, captureTimeMs: null, face: false, reason }), RESULTS_BUFFER_LIMIT, 'resultsDropped');
+        // (a keyframe's header said otherwise) decoded, but not run: the client is told why, frame by frame
+        this.refuseTooLarge(pic.width, pic.height, rtpTimestamp);
         return;
       }
       if (this.waiting) this.stats.framesDropped++;
@@ -158,6 +165,12 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
       if (e instanceof InvalidStateError) return; // closing
       this.stats.decodeErrors++;
     }
+  }
+
+  private refuseTooLarge(width: number, height: number, rtpTimestamp: number): void {
+    this.stats.framesTooLarge++;
+    const reason = `frameTooLarge: ${width}x${height}, at most ${MAX_FRAME_PIXELS} pixels (1920x1080)`;
+    this.sendOn(this.results, encodeMessage({ t: 'result', frameId: rtpTimestamp, captureTimeMs: null, face: false, reason }), RESULTS_BUFFER_LIMIT, 'resultsDropped');
   }
 
   private async pump(): Promise<void> {

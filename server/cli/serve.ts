@@ -7,7 +7,8 @@ import { projectRoot } from '../../shared/projectRoot.js';
 import { LiveServer } from '../live/liveServer.js';
 import { intFlag, parseFlags } from './args.js';
 
-export const SERVE_USAGE = `Usage: facelive serve [--host ADDR] [--port N] [--model FILE] [--max-sessions N] [--threads N] [--loopback]
+export const SERVE_USAGE = `Usage: facelive serve [--host ADDR] [--port N] [--model FILE] [--max-sessions N] [--max-connections N]
+                      [--threads N] [--loopback]
 
 Runs the live server: WebRTC peers signal over a WebSocket at ws://HOST:PORT/signal, send VP8 video, and get
 results (points, landmarks, pose, blendshapes, mesh) and maps (depth, canonical, confidence, mask) back on
@@ -19,13 +20,15 @@ data channels. The browser page is served at http://HOST:PORT/; GET /health repo
   --port          port (default 8080; 0 picks a free one)
   --model         ONNX model (default models/facestream-small.onnx)
   --max-sessions  sessions at once, 1..64 (default 4); a further client is told the server is busy
+  --max-connections  open TCP connections at once, 8..65536 (default 256); beyond, new ones are closed; a connection
+                  idle for 10 s before its request (or a signaling socket without an offer) is closed
   --threads       threads of the model's worker, 1..16 (default: 1 on machines with up to 2 cores, else 2;
                   the main thread's WebRTC and the decoders need a core: on 2 cores, 2 model threads doubled the
                   latency in the live bench)
   --loopback      ICE on 127.0.0.1 only (a client on the same machine, tests)`;
 
 export function parseServeArgs(argv: string[]) {
-  const v = parseFlags('serve', argv, { host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' }, 'max-sessions': { type: 'string' }, threads: { type: 'string' }, loopback: { type: 'boolean' } });
+  const v = parseFlags('serve', argv, { host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' }, 'max-sessions': { type: 'string' }, 'max-connections': { type: 'string' }, threads: { type: 'string' }, loopback: { type: 'boolean' } });
   const model = resolve(typeof v.model === 'string' ? v.model : join(projectRoot(), 'models', 'facestream-small.onnx'));
   if (!existsSync(model)) throw new UsageError(`serve: --model: ${model} not found`);
   return {
@@ -33,6 +36,7 @@ export function parseServeArgs(argv: string[]) {
     port: intFlag('serve', v, 'port', 8080, 0, 65535),
     model,
     maxSessions: intFlag('serve', v, 'max-sessions', 4, 1, 64),
+    maxConnections: intFlag('serve', v, 'max-connections', 256, 8, 65536),
     threads: intFlag('serve', v, 'threads', availableParallelism() <= 2 ? 1 : 2, 1, 16),
     loopbackOnly: v.loopback === true,
   };
@@ -40,7 +44,7 @@ export function parseServeArgs(argv: string[]) {
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const a = parseServeArgs(argv);
-  const server = await LiveServer.start({ host: a.host, port: a.port, modelPath: a.model, maxSessions: a.maxSessions, loopbackOnly: a.loopbackOnly, threads: a.threads });
+  const server = await LiveServer.start({ host: a.host, port: a.port, modelPath: a.model, maxSessions: a.maxSessions, maxConnections: a.maxConnections, loopbackOnly: a.loopbackOnly, threads: a.threads });
   // the camera needs a secure origin: http://localhost is one, http://<LAN address> is not (use https there)
   const pageUrl = server.url.replace(/\/\/(0\.0\.0\.0|127\.0\.0\.1|\[::\])(?=:)/, '//localhost') + '/';
   process.stdout.write(`facelive serve: open ${pageUrl} in Chromium or Firefox and allow the camera\n`);

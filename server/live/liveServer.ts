@@ -33,6 +33,11 @@ export interface LiveServerOptions {
   readonly loopbackOnly: boolean;
   /** model threads in the inference worker (default: 1 on up to 2 cores, else 2; see `facelive serve --help`) */
   readonly threads?: number;
+  /** open TCP connections at most (page, health, signaling sockets); beyond, new ones are closed at once (256) */
+  readonly maxConnections?: number;
+  /** a connection that has not sent its request headers, or a signaling socket without an offer, is closed after
+   *  this long (10 s): idle connections cannot hold the places of others */
+  readonly idleMs?: number;
 }
 
 /** An offer whose peer is not connected by then gives its place back (a client that never finishes ICE). */
@@ -65,7 +70,13 @@ export class LiveServer {
   static async start(o: LiveServerOptions): Promise<LiveServer> {
     const facekit = loadFacekit();
     const engine = await FaceEngine.create({ modelPath: o.modelPath, threads: o.threads ?? (availableParallelism() <= 2 ? 1 : 2), template: buildFaceTemplate(facekit) });
-    const http = createServer();
+    const idleMs = o.idleMs ?? 10_000;
+    // checked every second, not node's 30 s: an idle connection is gone soon after idleMs
+    const http = createServer({ headersTimeout: idleMs, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.min(1000, idleMs) });
+    http.maxConnections = o.maxConnections ?? 256;
+    // a connection that sends nothing at all is not covered by headersTimeout: inactivity closes it (a signaling
+    // socket leaves this behind when it is upgraded: ws clears the timeout, and its own idle rule is below)
+    http.setTimeout(idleMs);
     const wss = new WebSocketServer({ server: http, path: '/signal', maxPayload: 128 * 1024 });
     const page = new StaticFiles();
     const server = new LiveServer(http, wss, engine, new TrackedMesh(facekit), o, page.ready);
@@ -123,6 +134,10 @@ export class LiveServer {
     let session: LiveSession | null = null;
     let pc: RTCPeerConnection | null = null;
     let socketClosed = false;
+    // a socket that never offers would hold a connection for good
+    const idle = setTimeout(() => !pc && ws.close(1008, 'no offer in time'), this.o.idleMs ?? 10_000);
+    idle.unref();
+    ws.once('close', () => clearTimeout(idle));
     /** settles once the offer is the remote description: a client's candidates can overtake the answer */
     let described: Promise<void> | null = null;
     const reply = (m: ServerSignal) => {

@@ -28,7 +28,7 @@ export interface SessionOptionsWire {
 export const DEFAULT_SESSION_OPTIONS: SessionOptionsWire = Object.freeze({ mapsEvery: 1, meshEvery: 0, mapsStride: 2, fovDeg: 60 });
 
 export type ClientSignal =
-  | { readonly type: 'offer'; readonly sdp: string; readonly options: SessionOptionsWire }
+  | { readonly type: 'offer'; readonly sdp: string; readonly options: SessionOptionsWire; /** the server's shared secret, where it has one */ readonly token?: string }
   | { readonly type: 'candidate'; readonly candidate: IceCandidateWire }
   | { readonly type: 'close' };
 
@@ -112,7 +112,10 @@ export function parseClientSignal(text: string): ClientSignal {
   const m = parseJsonRecord(text);
   switch (m.type) {
     case 'offer':
-      return { type: 'offer', sdp: offerSdp(str(m, 'sdp', 'signal', MAX_SDP)), options: sessionOptions(m.options, 'signal.options') };
+      return {
+        type: 'offer', sdp: offerSdp(str(m, 'sdp', 'signal', MAX_SDP)), options: sessionOptions(m.options, 'signal.options'),
+        ...(m.token === undefined ? {} : { token: str(m, 'token', 'signal', 256) }),
+      };
     case 'candidate':
       return { type: 'candidate', candidate: candidate(m.candidate, 'signal.candidate') };
     case 'close':

@@ -23,6 +23,8 @@ export interface NodeClientOptions {
   readonly fps: number;
   readonly bitrate?: number;
   readonly session?: Partial<SessionOptionsWire>;
+  /** the server's shared secret, when it was started with one (`facelive serve --token`) */
+  readonly token?: string;
   /** ICE on 127.0.0.1 only */
   readonly loopbackOnly?: boolean;
   /** the WebRTC stack (default node-datachannel) */
@@ -92,7 +94,7 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
       client.encoder = await Vp8Encoder.create({ width: o.width, height: o.height, fps: o.fps, bitrate: o.bitrate ?? 1_500_000, keyframeInterval: o.fps * 4 });
       ws.on('message', (data) => void exchange.receive(data.toString()));
       ws.on('close', () => void client.close());
-      exchange.offer(await peer.createOffer(), o.session);
+      exchange.offer(await peer.createOffer(), o.session, o.token);
       client.sessionId = await exchange.answered;
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new InvalidStateError('the peer connection did not connect within 10 s')), 10_000);

@@ -21,6 +21,8 @@ export interface ConnectOptions {
   readonly maxBitrate?: number;
   /** give up connecting after this long (default 10 s) */
   readonly timeoutMs?: number;
+  /** the server's shared secret, when it was started with one (`facelive serve --token`) */
+  readonly token?: string;
 }
 
 export interface ResultEvent {
@@ -105,7 +107,7 @@ export class FaceClient extends Emitter<FaceClientEvents> {
       ws.onmessage = (e) => void exchange.receive(String(e.data));
       ws.onclose = () => void client.close('the signaling socket closed');
       await pc.setLocalDescription(await pc.createOffer());
-      exchange.offer(pc.localDescription!.sdp, o.session);
+      exchange.offer(pc.localDescription!.sdp, o.session, o.token);
       const timeoutMs = o.timeoutMs ?? 10_000;
       client.sessionId = await withTimeout(exchange.answered, timeoutMs, 'the server did not answer');
       await withTimeout(new Promise<void>((resolve) => {

@@ -32,8 +32,8 @@ export class OfferExchange {
   }
 
   /** Sends the offer, then the candidates that waited for it. */
-  offer(sdp: string, session: Partial<SessionOptionsWire> = {}): void {
-    this.send(JSON.stringify({ type: 'offer', sdp, options: { ...DEFAULT_SESSION_OPTIONS, ...session } } satisfies ClientSignal));
+  offer(sdp: string, session: Partial<SessionOptionsWire> = {}, token?: string): void {
+    this.send(JSON.stringify({ type: 'offer', sdp, options: { ...DEFAULT_SESSION_OPTIONS, ...session }, ...(token ? { token } : {}) } satisfies ClientSignal));
     for (const m of this.early ?? []) this.send(JSON.stringify(m));
     this.early = null;
   }

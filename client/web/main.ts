@@ -61,6 +61,15 @@ function sessionOptions(): SessionOptionsWire {
   return { mapsEvery: 1, meshEvery: checked('showMesh') ? 10 : 0, mapsStride: Number($<HTMLSelectElement>('mapsStride').value), fovDeg: fov >= 20 && fov <= 120 ? fov : 60 };
 }
 
+/**
+ * The server's token, from the page's address (`#token=SECRET`): a fragment never travels to the server in the
+ * request or to other sites in a Referer; asked for once when the server wants one and the address has none.
+ */
+function pageToken(): string | undefined {
+  const fromAddress = new URLSearchParams(location.hash.slice(1)).get('token');
+  return fromAddress || sessionStorage.getItem('faceliveToken') || undefined;
+}
+
 function setStatus(text: string, error = false): void {
   statusLine.textContent = text;
   statusLine.className = error ? 'error' : '';
@@ -80,7 +89,7 @@ async function start(): Promise<void> {
     setStatus('connecting to the server…');
     const signalUrl = new URL('signal', location.href);
     signalUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    client = await FaceClient.connect(signalUrl.href, { stream, session: sessionOptions() });
+    client = await FaceClient.connect(signalUrl.href, { stream, session: sessionOptions(), token: pageToken() });
     const onHello = (h: HelloMessage) => {
       shared.hello = { sessionId: h.sessionId, model: h.model, expressionNames: h.expressionNames };
       views?.sceneView.setTriangles(h.meshTriangles);
@@ -108,6 +117,13 @@ async function start(): Promise<void> {
     shared.state = 'error';
     shared.error = (e as Error).message;
     setStatus(`could not start: ${(e as Error).message}`, true);
+    if (/unauthorized/.test((e as Error).message)) {
+      const token = window.prompt('This server needs a token (ask its operator):');
+      if (token) {
+        sessionStorage.setItem('faceliveToken', token.trim());
+        setStatus('token kept for this tab: press Start again');
+      }
+    }
     stop();
   }
 }

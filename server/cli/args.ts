@@ -80,3 +80,11 @@ export function choiceFlag<T extends string>(
   if (!choices.includes(raw as T)) throw new UsageError(`${command}: --${name}: expected one of ${choices.join(', ')}, got "${raw}"`);
   return raw as T;
 }
+
+/** A shared secret: --token, else the FACELIVE_TOKEN environment variable; at least 16 characters, printable. */
+export function tokenFlag(command: string, values: Record<string, string | boolean | undefined>): string | undefined {
+  const raw = typeof values.token === 'string' ? values.token : process.env.FACELIVE_TOKEN || undefined;
+  if (raw === undefined) return undefined;
+  if (!/^[\x21-\x7e]{16,256}$/.test(raw)) throw new UsageError(`${command}: the token (--token or FACELIVE_TOKEN) must be 16 to 256 printable characters without spaces`);
+  return raw;
+}

@@ -8,11 +8,12 @@ import { UsageError } from '../../shared/errors.js';
 import { rgbToI420 } from '../../shared/io/y4m.js';
 import type { I420Frame } from '../../shared/media/vp8Codec.js';
 import { openFrameSource } from '../offline/frameSource.js';
-import { intFlag, numberFlag, parseFlags } from './args.js';
+import { intFlag, numberFlag, parseFlags, tokenFlag } from './args.js';
 import { stopOnSignal, Progress } from './progress.js';
 
 export const CLIENT_USAGE = `Usage: facelive client --server URL --input <video|folder|image> [--out DIR] [--fps F] [--frames N]
-                       [--fov DEG] [--maps-every N] [--maps-stride N] [--peer node-datachannel|werift] [--loopback] [--quiet]
+                       [--fov DEG] [--maps-every N] [--maps-stride N] [--peer node-datachannel|werift] [--loopback]
+                       [--token SECRET] [--quiet]
 
 Streams the input to a running "facelive serve" as a WebRTC peer (VP8 video, the same protocol as the browser
 page), receives its results, and reports frames/s and latency (send to result) at the end.
@@ -27,7 +28,9 @@ page), receives its results, and reports frames/s and latency (send to result) a
   --maps-every  maps with every N-th result, 0..1000 (default 1; 0: none)
   --maps-stride maps at 1/N of the model's resolution per side, 1..4 (default 1: full; live pages use 2)
   --peer        WebRTC stack: node-datachannel (default) or werift
-  --loopback    ICE on 127.0.0.1 only (the server runs with --loopback on this machine)`;
+  --loopback    ICE on 127.0.0.1 only (the server runs with --loopback on this machine)
+  --token       the server's shared secret, if it has one (better: the FACELIVE_TOKEN environment variable,
+                which other users of the machine cannot read from the process list)`;
 
 const PEERS: readonly PeerStack[] = ['node-datachannel', 'werift'];
 
@@ -35,6 +38,7 @@ export function parseClientArgs(argv: string[]) {
   const v = parseFlags('client', argv, {
     server: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, fps: { type: 'string' }, frames: { type: 'string' },
     fov: { type: 'string' }, 'maps-every': { type: 'string' }, 'maps-stride': { type: 'string' }, peer: { type: 'string' }, loopback: { type: 'boolean' }, quiet: { type: 'boolean' },
+    token: { type: 'string' },
   });
   if (typeof v.server !== 'string' || !/^wss?:\/\/.+/.test(v.server)) throw new UsageError('client: --server ws://HOST:PORT/signal is required');
   if (typeof v.input !== 'string' || !v.input) throw new UsageError('client: --input is required (a video, a folder of images or an image)');
@@ -50,6 +54,7 @@ export function parseClientArgs(argv: string[]) {
     // a recording keeps the model's full resolution unless asked otherwise (the live default is half)
     mapsStride: intFlag('client', v, 'maps-stride', 1, 1, 4),
     peer, loopback: v.loopback === true, quiet: v.quiet === true,
+    token: tokenFlag('client', v),
   };
 }
 
@@ -58,7 +63,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   // videos come from ffmpeg as I420 at even sizes, ready for the encoder; images are converted here
   const source = openFrameSource(a.input, { videoFormat: 'i420' });
   const width = source.width & ~1, height = source.height & ~1;
-  const client = await NodeClient.connect(a.server, { width, height, fps: a.fps, loopbackOnly: a.loopback, peer: a.peer, session: { fovDeg: a.fovDeg, mapsEvery: a.out ? a.mapsEvery : 0, mapsStride: a.mapsStride } });
+  const client = await NodeClient.connect(a.server, { width, height, fps: a.fps, loopbackOnly: a.loopback, peer: a.peer, token: a.token, session: { fovDeg: a.fovDeg, mapsEvery: a.out ? a.mapsEvery : 0, mapsStride: a.mapsStride } });
   const ticks = 90_000 / a.fps;
   const recorder = a.out ? new ResultRecorder(a.out, (frameId) => Math.round(frameId / ticks)) : null;
   if (recorder && client.hello) recorder.onHello(client.hello);

@@ -5,18 +5,18 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
 import { projectRoot } from '../../shared/projectRoot.js';
 import { LiveServer } from '../live/liveServer.js';
-import { intFlag, parseFlags } from './args.js';
+import { intFlag, parseFlags, tokenFlag } from './args.js';
 
 export const SERVE_USAGE = `Usage: facelive serve [--host ADDR] [--port N] [--model FILE] [--max-sessions N] [--max-connections N]
-                      [--threads N] [--loopback]
+                      [--threads N] [--loopback] [--token SECRET] [--allow-origin URL,...]
 
 Runs the live server: WebRTC peers signal over a WebSocket at ws://HOST:PORT/signal, send VP8 video, and get
 results (points, landmarks, pose, blendshapes, mesh) and maps (depth, canonical, confidence, mask) back on
 data channels. The browser page is served at http://HOST:PORT/; GET /health reports the sessions and the model
 (name and version).
 
-  --host          address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every interface,
-                  open to anyone who can reach the port: there is no access control yet)
+  --host          address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every interface, then
+                  set a token)
   --port          port (default 8080; 0 picks a free one)
   --model         ONNX model (default models/facestream-small.onnx)
   --max-sessions  sessions at once, 1..64 (default 4); a further client is told the server is busy
@@ -25,10 +25,15 @@ data channels. The browser page is served at http://HOST:PORT/; GET /health repo
   --threads       threads of the model's worker, 1..16 (default: 1 on machines with up to 2 cores, else 2;
                   the main thread's WebRTC and the decoders need a core: on 2 cores, 2 model threads doubled the
                   latency in the live bench)
-  --loopback      ICE on 127.0.0.1 only (a client on the same machine, tests)`;
+  --loopback      ICE on 127.0.0.1 only (a client on the same machine, tests)
+  --token         a shared secret every session must present (16+ characters; better: the FACELIVE_TOKEN
+                  environment variable, which other users cannot read from the process list); the page takes it
+                  from its address: http://HOST:PORT/#token=SECRET
+  --allow-origin  pages of other sites whose scripts may open sessions, e.g. https://app.example (the server's
+                  own page always may; a browser page of any other origin is refused)`;
 
 export function parseServeArgs(argv: string[]) {
-  const v = parseFlags('serve', argv, { host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' }, 'max-sessions': { type: 'string' }, 'max-connections': { type: 'string' }, threads: { type: 'string' }, loopback: { type: 'boolean' } });
+  const v = parseFlags('serve', argv, { host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' }, 'max-sessions': { type: 'string' }, 'max-connections': { type: 'string' }, threads: { type: 'string' }, loopback: { type: 'boolean' }, token: { type: 'string' }, 'allow-origin': { type: 'string' } });
   const model = resolve(typeof v.model === 'string' ? v.model : join(projectRoot(), 'models', 'facestream-small.onnx'));
   if (!existsSync(model)) throw new UsageError(`serve: --model: ${model} not found`);
   return {
@@ -39,18 +44,32 @@ export function parseServeArgs(argv: string[]) {
     maxConnections: intFlag('serve', v, 'max-connections', 256, 8, 65536),
     threads: intFlag('serve', v, 'threads', availableParallelism() <= 2 ? 1 : 2, 1, 16),
     loopbackOnly: v.loopback === true,
+    token: tokenFlag('serve', v),
+    allowedOrigins: typeof v['allow-origin'] === 'string' ? v['allow-origin'].split(',').map((x) => parseOrigin(x.trim())) : [],
   };
+}
+
+function parseOrigin(text: string): string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new UsageError(`serve: --allow-origin: expected an origin such as https://app.example, got "${text}"`);
+  }
+  if (!/^https?:$/.test(u.protocol) || u.origin !== text.replace(/\/$/, '')) throw new UsageError(`serve: --allow-origin: expected an origin such as https://app.example (scheme, host, port; no path), got "${text}"`);
+  return u.origin;
 }
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const a = parseServeArgs(argv);
-  const server = await LiveServer.start({ host: a.host, port: a.port, modelPath: a.model, maxSessions: a.maxSessions, maxConnections: a.maxConnections, loopbackOnly: a.loopbackOnly, threads: a.threads });
+  const server = await LiveServer.start({ host: a.host, port: a.port, modelPath: a.model, maxSessions: a.maxSessions, maxConnections: a.maxConnections, loopbackOnly: a.loopbackOnly, token: a.token, allowedOrigins: a.allowedOrigins, threads: a.threads });
   // the camera needs a secure origin: http://localhost is one, http://<LAN address> is not (use https there)
   const pageUrl = server.url.replace(/\/\/(0\.0\.0\.0|127\.0\.0\.1|\[::\])(?=:)/, '//localhost') + '/';
   process.stdout.write(`facelive serve: open ${pageUrl} in Chromium or Firefox and allow the camera\n`);
   process.stdout.write(`facelive serve: signaling on ${server.signalUrl}, health on ${server.url}/health (Ctrl-C stops)\n`);
-  if (!/^(127\.|::1$|localhost$)/.test(a.host)) {
-    process.stdout.write(`facelive serve: listening on ${a.host}: anyone who can reach port ${a.port} can open a session (no token or Origin check yet)\n`);
+  if (a.token) process.stdout.write(`facelive serve: sessions need the token (the page: ${pageUrl}#token=…)\n`);
+  else if (!/^(127\.|::1$|localhost$)/.test(a.host)) {
+    process.stdout.write(`facelive serve: listening on ${a.host} with no token: anyone who can reach port ${a.port} can open a session (set FACELIVE_TOKEN)\n`);
   }
   if (!server.pageReady) process.stdout.write('facelive serve: the page is not built: run `npm run build`\n');
   await new Promise<void>((resolveStop) => {

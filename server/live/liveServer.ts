@@ -5,8 +5,8 @@
  * "busy"); signaling messages over 128 KiB are refused by the socket. A bad message gets an `error` reply and the socket stays up; a closed socket closes its
  * session and frees its place.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { RTCPeerConnection } from 'werift';
@@ -38,6 +38,10 @@ export interface LiveServerOptions {
   /** a connection that has not sent its request headers, or a signaling socket without an offer, is closed after
    *  this long (10 s): idle connections cannot hold the places of others */
   readonly idleMs?: number;
+  /** a shared secret every offer must carry (none: anyone who reaches the port may open a session) */
+  readonly token?: string;
+  /** pages of other origins (`https://app.example`) whose scripts may open sessions; the server's own page may */
+  readonly allowedOrigins?: readonly string[];
 }
 
 /** An offer whose peer is not connected by then gives its place back (a client that never finishes ICE). */
@@ -77,7 +81,8 @@ export class LiveServer {
     // a connection that sends nothing at all is not covered by headersTimeout: inactivity closes it (a signaling
     // socket leaves this behind when it is upgraded: ws clears the timeout, and its own idle rule is below)
     http.setTimeout(idleMs);
-    const wss = new WebSocketServer({ server: http, path: '/signal', maxPayload: 128 * 1024 });
+    // a page on any site could otherwise open a session from a visitor's browser (WebSockets cross origins)
+    const wss = new WebSocketServer({ server: http, path: '/signal', maxPayload: 128 * 1024, verifyClient: (info: { origin?: string; req: IncomingMessage }) => originAllowed(info.origin, info.req.headers.host, o.allowedOrigins ?? []) });
     const page = new StaticFiles();
     const server = new LiveServer(http, wss, engine, new TrackedMesh(facekit), o, page.ready);
     http.on('request', (req, res) => {
@@ -149,6 +154,10 @@ export class LiveServer {
         const m = parseClientSignal(data.toString());
         if (m.type === 'offer') {
           if (pc) throw new ProtocolError('signal: this socket already has a session (one offer per socket)');
+          if (this.o.token !== undefined && !sameSecret(m.token, this.o.token)) {
+            reply({ type: 'error', code: 'unauthorized', message: m.token === undefined ? 'this server needs a token' : 'wrong token' });
+            return void ws.close(1008, 'unauthorized');
+          }
           // the place is taken now, before anything is awaited: offers arriving together cannot all pass the check
           if (this.sessions.size + this.pending >= this.o.maxSessions) return reply({ type: 'error', code: 'busy', message: `the server holds its maximum of ${this.o.maxSessions} sessions` });
           this.pending++;
@@ -246,4 +255,25 @@ export class LiveServer {
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     await this.engine.close();
   }
+}
+
+/**
+ * A browser names the page that opens a socket: the server's own page (its origin is the Host it asked for), or
+ * one of `allowed`. No Origin: not a browser (the Node client), which the token, not the Origin, keeps out.
+ */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+/** Compared in constant time: the time a comparison takes must not tell how much of a guess was right. */
+function sameSecret(given: string | undefined, secret: string): boolean {
+  if (given === undefined) return false;
+  const digest = (x: string) => createHash('sha256').update(x).digest();
+  return timingSafeEqual(digest(given), digest(secret));
 }

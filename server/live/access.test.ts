@@ -1,0 +1,64 @@
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import t from 'tap';
+import WebSocket from 'ws';
+import { projectRoot } from '../../shared/projectRoot.js';
+import { NodeClient } from '../../client/node/nodeClient.js';
+import { LiveServer, originAllowed } from './liveServer.js';
+
+const MODEL = join(projectRoot(), 'models', 'facestream-small.onnx');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+t.test('idle connections cannot lock others out: a cap on connections, and idle ones closed', async (t) => {
+  const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 1, loopbackOnly: true, threads: 1, maxConnections: 8, idleMs: 600 });
+  t.teardown(() => server.close());
+  const port = Number(new URL(server.url).port);
+  const sockets: Socket[] = [];
+  let closedByServer = 0;
+  for (let i = 0; i < 12; i++) {
+    const s = connect(port, '127.0.0.1');
+    s.on('error', () => undefined);
+    s.on('close', () => closedByServer++);
+    sockets.push(s);
+  }
+  await sleep(300);
+  t.ok(closedByServer >= 4, `${closedByServer} of 12 closed at once (the cap is 8)`);
+  await sleep(2000);
+  t.equal(closedByServer, 12, 'the idle ones closed after 0.6 s');
+  const health = await fetch(`${server.url}/health`);
+  t.equal(health.status, 200, '/health answers afterwards');
+  // a signaling socket that never offers
+  const ws = new WebSocket(server.signalUrl);
+  const code = await new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
+  t.equal(code, 1008, 'a signaling socket without an offer is closed (policy)');
+  for (const s of sockets) s.destroy();
+});
+
+t.test('originAllowed(): the server\'s own page, listed origins and non-browser clients; no other site', async (t) => {
+  t.ok(originAllowed(undefined, '127.0.0.1:8080', []), 'no Origin: not a browser (the token keeps those out)');
+  t.ok(originAllowed('http://127.0.0.1:8080', '127.0.0.1:8080', []), 'the server\'s own page');
+  t.ok(originAllowed('https://app.example', 'face.example:443', ['https://app.example']), 'a listed origin');
+  t.notOk(originAllowed('https://evil.example', '127.0.0.1:8080', []), 'another site');
+  t.notOk(originAllowed('http://127.0.0.1:9999', '127.0.0.1:8080', []), 'another port is another origin');
+  t.notOk(originAllowed('null', '127.0.0.1:8080', []), 'a sandboxed or file: page');
+});
+
+t.test('a token server: sessions only with the token; browsers only from its own page', async (t) => {
+  const token = 'k3y-for-the-access-test-0123456789';
+  const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 1, loopbackOnly: true, threads: 1, token });
+  t.teardown(() => server.close());
+  const connectWith = (tk: string | undefined) => NodeClient.connect(server.signalUrl, { width: 64, height: 48, fps: 10, loopbackOnly: true, peer: 'werift', token: tk });
+  await t.rejects(connectWith(undefined), /unauthorized: this server needs a token/);
+  await t.rejects(connectWith('not-the-token-but-long-enough'), /unauthorized: wrong token/);
+  const client = await connectWith(token);
+  t.ok(client.sessionId, `with the token: session ${client.sessionId}`);
+  await client.close();
+  // the WebSocket handshake itself is refused to a page of another site
+  const opened = (origin: string) => new Promise<boolean>((resolve) => {
+    const ws = new WebSocket(server.signalUrl, { origin });
+    ws.on('open', () => (ws.close(), resolve(true)));
+    ws.on('error', () => resolve(false));
+  });
+  t.equal(await opened('https://evil.example'), false, 'another site: refused');
+  t.equal(await opened(server.url), true, 'its own page: open');
+});

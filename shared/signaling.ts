@@ -74,11 +74,20 @@ function candidate(raw: unknown, path: string): IceCandidateWire {
  */
 function offerSdp(sdp: string): string {
   const lines = sdp.split(/\r?\n/);
+  const values = (prefix: string) => lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length).trim());
+  const mids = values('a=mid:');
+  const video = lines.filter((l) => l.startsWith('m=video '));
   const missing = [
     lines[0] === 'v=0' ? null : 'the version line v=0 first',
-    lines.some((l) => l.startsWith('m=video ')) ? null : 'a video section (m=video)',
-    lines.some((l) => l.startsWith('a=ice-ufrag:')) && lines.some((l) => l.startsWith('a=ice-pwd:')) ? null : 'ICE credentials (a=ice-ufrag, a=ice-pwd)',
-    lines.some((l) => l.startsWith('a=fingerprint:')) ? null : 'a DTLS fingerprint (a=fingerprint)',
+    video.some((l) => /^m=video \d+ \S+( \d+)+$/.test(l)) ? null : 'a video section with its payload types (m=video PORT PROTO PT...)',
+    values('a=rtpmap:').some((v) => /^\d+ VP8\/90000$/i.test(v)) ? null : 'VP8 among the video codecs (a=rtpmap:PT VP8/90000)',
+    values('a=ice-ufrag:').some((v) => /^[A-Za-z0-9+/]{4,256}$/.test(v)) && values('a=ice-pwd:').some((v) => /^[A-Za-z0-9+/]{22,256}$/.test(v)) ? null : 'ICE credentials (a=ice-ufrag, a=ice-pwd, RFC 8839 characters and lengths)',
+    values('a=fingerprint:').some((v) => /^sha-(1|224|256|384|512) [0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){15,63}$/.test(v)) ? null : 'a DTLS fingerprint (a=fingerprint:sha-256 XX:XX:...)',
+    mids.length > 0 && mids.every((m) => /^[A-Za-z0-9_.~+-]{1,32}$/.test(m)) ? null : 'a media id on every section (a=mid)',
+    values('a=group:BUNDLE').every((g) => g.split(/\s+/).filter(Boolean).every((tag) => mids.includes(tag))) ? null : 'BUNDLE tags that name its sections',
+    values('a=setup:').every((v) => /^(actpass|active|passive)$/.test(v)) ? null : 'a=setup of actpass, active or passive',
+    values('a=sctp-port:').every((v) => /^\d{1,5}$/.test(v) && Number(v) >= 1 && Number(v) <= 65535) ? null : 'an SCTP port from 1 to 65535',
+    values('c=IN IP4 ').every((v) => /^(\d{1,3})(\.\d{1,3}){3}$/.test(v) && v.split('.').every((x) => Number(x) <= 255)) ? null : 'IPv4 connection addresses',
   ].filter((x): x is string => x !== null);
   if (missing.length) throw new ProtocolError(`signal.sdp: not an offer this server can answer: it needs ${missing.join(', ')}`);
   return sdp;

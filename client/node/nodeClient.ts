@@ -5,6 +5,7 @@
  * Frames are I420; their RTP timestamp (90 kHz) comes back as the result's frameId, which gives latency.
  */
 import { EventEmitter } from 'node:events';
+import { RtpHeader, RtpPacket } from 'werift';
 import { Vp8Packetizer } from 'werift/nonstandard';
 import WebSocket from 'ws';
 import { InvalidStateError } from '../../shared/errors.js';
@@ -133,6 +134,26 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
       this.bytesSent += rtp.payload.length;
       this.peer.sendRtp(rtp.serialize(), rtpTimestamp >>> 0);
     }
+  }
+
+  /**
+   * One RTP packet of this session's video track with any payload, not a VP8 frame's packetization: robustness
+   * tests and the fuzz bench send what no encoder would.
+   */
+  sendRawRtp(payload: Uint8Array, rtpTimestamp: number, marker: boolean): void {
+    if (this.closed || !this.peer || !this.packetizer) throw new InvalidStateError('NodeClient is closed');
+    // the packetizer's own sequence: one stream, numbered as one (a jitter buffer drops what looks old)
+    const numbering = this.packetizer as unknown as { sequenceNumber: number };
+    const sequenceNumber = numbering.sequenceNumber;
+    numbering.sequenceNumber = (sequenceNumber + 1) & 0xffff;
+    const header = new RtpHeader({ payloadType: this.peer.payloadType, ssrc: this.peer.ssrc, sequenceNumber, timestamp: rtpTimestamp >>> 0, marker });
+    this.peer.sendRtp(new RtpPacket(header, Buffer.from(payload)).serialize(), rtpTimestamp >>> 0);
+  }
+
+  /** Any bytes on the "results" channel (robustness tests; setOptions sends the real message). */
+  sendRawResults(bytes: Uint8Array): void {
+    if (this.closed || !this.peer) throw new InvalidStateError('NodeClient is closed');
+    this.peer.sendResults(bytes);
   }
 
   /** Changes what the server sends for the rest of the session. */

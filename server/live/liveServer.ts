@@ -199,7 +199,14 @@ export class LiveServer {
               }, CONNECT_TIMEOUT_MS);
               timer.unref();
               s.once('close', () => clearTimeout(timer));
-              await peer.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+              try {
+                await peer.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+              } catch (e) {
+                // the offer passed the parser's checks but not the WebRTC stack's: the client's fault, told without
+                // the stack's internals (logged for the operator)
+                console.warn(`session ${id}: the WebRTC stack refused the offer: ${(e as Error).message}`);
+                throw new ProtocolError('signal.sdp: the WebRTC stack could not use this offer');
+              }
             })();
             await described;
             const answer = await pc.createAnswer();

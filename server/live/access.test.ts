@@ -62,3 +62,25 @@ t.test('a token server: sessions only with the token; browsers only from its own
   t.equal(await opened('https://evil.example'), false, 'another site: refused');
   t.equal(await opened(server.url), true, 'its own page: open');
 });
+
+t.test('one address cannot take every connection, and a signaling flood is closed', async (t) => {
+  const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 1, loopbackOnly: true, threads: 1, maxConnections: 100, maxConnectionsPerAddress: 4 });
+  t.teardown(() => server.close());
+  const port = Number(new URL(server.url).port);
+  let closedAtOnce = 0;
+  const sockets = Array.from({ length: 7 }, () => {
+    const s = connect(port, '127.0.0.1');
+    s.on('error', () => undefined);
+    s.on('close', () => closedAtOnce++);
+    return s;
+  });
+  await sleep(300);
+  t.equal(closedAtOnce, 3, '3 of 7 connections from one address closed (the cap per address is 4)');
+  for (const s of sockets) s.destroy();
+  await sleep(100);
+  const ws = new WebSocket(server.signalUrl);
+  await new Promise((r) => ws.once('open', r));
+  const closed = new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
+  for (let i = 0; i < 400 && ws.readyState === WebSocket.OPEN; i++) ws.send(JSON.stringify({ type: 'candidate', candidate: { candidate: 'c', sdpMid: '0', sdpMLineIndex: 0 } }));
+  t.equal(await closed, 1008, '400 messages at once: the socket is closed (burst 200, then 20/s)');
+});

@@ -34,7 +34,9 @@ t.test('every bad input ends in an error, a closed connection or a dropped frame
   t.teardown(() => server.close());
   const health = async () => (await fetch(`${server.url}/health`)).status;
 
-  const frames = await Promise.all(of('ws-frame').map((c) => replayWsFrame(server.url, c)));
+  // in batches: one address may hold 32 connections
+  const frames: string[] = [];
+  for (let i = 0; i < of('ws-frame').length; i += 16) frames.push(...await Promise.all(of('ws-frame').slice(i, i + 16).map((c) => replayWsFrame(server.url, c))));
   const closed = frames.filter((o) => o === 'closed').length;
   t.ok(closed >= of('ws-frame').length * 0.5, `WebSocket frames: ${closed} of ${frames.length} closed their connection, the rest were taken as messages or ignored`);
   t.equal(await health(), 200, '/health after the WebSocket frames');

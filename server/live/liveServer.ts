@@ -38,6 +38,8 @@ export interface LiveServerOptions {
   /** a connection that has not sent its request headers, or a signaling socket without an offer, is closed after
    *  this long (10 s): idle connections cannot hold the places of others */
   readonly idleMs?: number;
+  /** open TCP connections from one address at most (32) */
+  readonly maxConnectionsPerAddress?: number;
   /** a shared secret every offer must carry (none: anyone who reaches the port may open a session) */
   readonly token?: string;
   /** pages of other origins (`https://app.example`) whose scripts may open sessions; the server's own page may */
@@ -46,6 +48,10 @@ export interface LiveServerOptions {
 
 /** An offer whose peer is not connected by then gives its place back (a client that never finishes ICE). */
 const CONNECT_TIMEOUT_MS = 20_000;
+
+/** signaling messages per socket: a burst of this many, then this many per second */
+const SIGNAL_BURST = 200;
+const SIGNAL_RATE = 20;
 
 /** Every HTTP answer: no sniffing, no framing by other sites, no referrer. */
 const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' } as const;
@@ -81,6 +87,20 @@ export class LiveServer {
     // a connection that sends nothing at all is not covered by headersTimeout: inactivity closes it (a signaling
     // socket leaves this behind when it is upgraded: ws clears the timeout, and its own idle rule is below)
     http.setTimeout(idleMs);
+    // one address cannot take every place: the cap above would otherwise lock out everyone else
+    const perAddress = new Map<string, number>();
+    const addressCap = o.maxConnectionsPerAddress ?? 32;
+    http.on('connection', (socket) => {
+      const from = socket.remoteAddress ?? '';
+      const n = (perAddress.get(from) ?? 0) + 1;
+      if (n > addressCap) return void socket.destroy();
+      perAddress.set(from, n);
+      socket.once('close', () => {
+        const left = (perAddress.get(from) ?? 1) - 1;
+        if (left > 0) perAddress.set(from, left);
+        else perAddress.delete(from);
+      });
+    });
     // a page on any site could otherwise open a session from a visitor's browser (WebSockets cross origins)
     const wss = new WebSocketServer({ server: http, path: '/signal', maxPayload: 128 * 1024, verifyClient: (info: { origin?: string; req: IncomingMessage }) => originAllowed(info.origin, info.req.headers.host, o.allowedOrigins ?? []) });
     const page = new StaticFiles();
@@ -148,7 +168,13 @@ export class LiveServer {
     const reply = (m: ServerSignal) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
     };
+    // signaling is a handful of messages per session (an offer, tens of candidates): a flood is closed
+    let budget = SIGNAL_BURST, refilled = performance.now();
     ws.on('message', async (data, isBinary) => {
+      const now = performance.now();
+      budget = Math.min(SIGNAL_BURST, budget + ((now - refilled) / 1000) * SIGNAL_RATE);
+      refilled = now;
+      if (--budget < 0) return void ws.close(1008, 'too many messages');
       try {
         if (isBinary) throw new ProtocolError('signal: expected a text message');
         const m = parseClientSignal(data.toString());

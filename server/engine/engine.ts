@@ -291,6 +291,7 @@ export class EngineSession {
     const byDetector = this.options.detector !== false;
     let located: { box: CropBox; trusted: boolean } | null;
     let detectMs = 0;
+    const newFace = !this.box;
     if (!this.box) {
       located = await this.findFace(frame.pixels, K);
       detectMs = performance.now() - start;
@@ -311,7 +312,10 @@ export class EngineSession {
     this.state.cacheValid.fill(0, 0, Math.max(0, this.client.contract.window - window));
     // the face stays while a sure detection or the mask (certain enough, with enough face pixels) says it is there;
     // without the detector the mask also places the next frame's box
-    const masked = certainty >= this.region.trackCertainty || located.trusted ? boxFromMask(mask, placement, this.region) : null;
+    // a new face from an unsure detection needs a surer mask than one already followed: a dog's or a motorbike's
+    // front drew unsure detections that the tracking threshold let through (bench real, face-free photos)
+    const needed = newFace && byDetector ? this.region.confirmCertainty : this.region.trackCertainty;
+    const masked = certainty >= needed || located.trusted ? boxFromMask(mask, placement, this.region) : null;
     this.boxTrusted = false;
     if (!located.trusted && !masked) {
       this.box = null;

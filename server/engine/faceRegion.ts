@@ -20,16 +20,21 @@ export interface FaceRegionOptions {
   /** smallest crop side, frame pixels (a tiny crop would be mostly upsampling) */
   readonly minSidePx: number;
   /**
-   * mean part-logit margin over face pixels needed to accept a detection / keep tracking. The model always paints
-   * some face mask (it never saw a frame without one); measured with facestream-small: 0.3–0.5 on uniform grey,
-   * 0.8 on noise, 1.4–2.0 on faces.
+   * mean part-logit margin over face pixels needed to accept a detection from the mask alone (no detector) / to
+   * keep tracking a face. The model always paints some face mask (it never saw a frame without one); measured with
+   * facestream-small: 0.3–0.5 on uniform grey, 0.8 on noise, 1.4–2.0 on faces.
    */
   readonly detectCertainty: number;
   readonly trackCertainty: number;
+  /**
+   * the same margin needed to take a new face from an unsure detection: on the face-free photos of bench real, a
+   * dog's and a coffee cup's unsure detections reached 1.1–1.5 with 1.6.0 while every portrait passes 1.7
+   */
+  readonly confirmCertainty: number;
 }
 
 export const FACE_REGION_DEFAULTS: FaceRegionOptions = Object.freeze({
-  fill: 0.85, minFacePixels: 60, smoothing: 0.6, minSidePx: 48, detectCertainty: 1.1, trackCertainty: 0.9,
+  fill: 0.85, minFacePixels: 60, smoothing: 0.6, minSidePx: 48, detectCertainty: 1.1, trackCertainty: 0.9, confirmCertainty: 1.5,
 });
 
 /** Parts that make up "the face" for framing: skin of the face, eyes, mouth. Not the neck, hair or ears. */

@@ -7,22 +7,25 @@
  *
  *   npm run bench -- fuzz [--minutes 2] [--seed 1]
  *   npm run bench -- fuzz --write-corpus      # (re)writes bench/fuzz/corpus/bad-inputs.jsonl, replayed by the tests
+ *   npm run bench -- fuzz --offer-storm 100   # N real offers at once, three times, against --max-sessions 4: the
+ *                                             # server's memory before, at its peak and after
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import WebSocket from 'ws';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { projectRoot } from '../shared/projectRoot.js';
 import { parseFlags, intFlag, numberFlag } from '../server/cli/args.js';
 import { saveBenchResult } from './benchResult.js';
 import { makeBadInputs, mutate, OFFER_SKELETON, seededRandom, wsFrame, type BadInput } from './fuzz/badInputs.js';
-import { openFuzzSession, replayInSession, replaySignal, replayWsFrame } from './fuzz/replay.js';
+import { openFuzzSession, realOfferSdp, replayInSession, replaySignal, replayWsFrame } from './fuzz/replay.js';
 import type { NodeClient } from '../client/node/nodeClient.js';
 
 const BUG_LINES = /signaling error|broke the parser|Unhandled|TypeError|RangeError/;
 
 export async function benchFuzz(argv: string[]): Promise<void> {
-  const v = parseFlags('bench fuzz', argv, { minutes: { type: 'string' }, seed: { type: 'string' }, 'write-corpus': { type: 'boolean' } });
+  const v = parseFlags('bench fuzz', argv, { minutes: { type: 'string' }, seed: { type: 'string' }, 'write-corpus': { type: 'boolean' }, 'offer-storm': { type: 'string' } });
   if (v['write-corpus']) {
     const cases = makeBadInputs();
     const dir = join(projectRoot(), 'bench', 'fuzz', 'corpus');
@@ -31,6 +34,7 @@ export async function benchFuzz(argv: string[]): Promise<void> {
     console.log(`wrote ${cases.length} cases to bench/fuzz/corpus/bad-inputs.jsonl`);
     return;
   }
+  if (v['offer-storm'] !== undefined) return offerStorm(intFlag('bench fuzz', v, 'offer-storm', 100, 1, 1000));
   const minutes = numberFlag('bench fuzz', v, 'minutes', 2, 0.1, 600);
   const seed = intFlag('bench fuzz', v, 'seed', 1, 0, 2 ** 31);
   const rnd = seededRandom(seed);
@@ -86,8 +90,8 @@ export async function benchFuzz(argv: string[]): Promise<void> {
   console.log(`saved ${saveBenchResult('fuzz', { minutes, seed }, { cases: total, seconds, casesPerSecond: total / seconds, counts, findings })}`);
 }
 
-async function startServer(): Promise<{ child: ChildProcess; httpUrl: string; signalUrl: string; takeLog: () => string[] }> {
-  const child = spawn(process.execPath, [join(projectRoot(), 'build', 'server', 'cli', 'main.js'), 'serve', '--loopback', '--host', '127.0.0.1', '--port', '0', '--max-sessions', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startServer(extra: string[] = []): Promise<{ child: ChildProcess; httpUrl: string; signalUrl: string; takeLog: () => string[] }> {
+  const child = spawn(process.execPath, [join(projectRoot(), 'build', 'server', 'cli', 'main.js'), 'serve', '--loopback', '--host', '127.0.0.1', '--port', '0', '--max-sessions', '4', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log: string[] = [];
   child.stderr!.on('data', (d: Buffer) => (log = log.concat(d.toString().split('\n').filter(Boolean))).length > 1000 && (log = log.slice(-1000)));
   const signalUrl = await new Promise<string>((resolve, reject) => {
@@ -103,4 +107,49 @@ async function startServer(): Promise<{ child: ChildProcess; httpUrl: string; si
     return l;
   };
   return { child, signalUrl, httpUrl: signalUrl.replace(/^ws/, 'http').replace(/\/signal$/, ''), takeLog };
+}
+
+/** Resident memory of a process, MB (Linux). */
+function residentMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+}
+
+async function offerStorm(offers: number): Promise<void> {
+  const server = await startServer(['--max-connections', String(offers + 64)]);
+  try {
+    const sdp = await realOfferSdp();
+    await new Promise((r) => setTimeout(r, 2000));
+    const pid = server.child.pid!;
+    const before = residentMb(pid);
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, residentMb(pid))), 20);
+    const rounds = [];
+    for (let round = 0; round < 3; round++) {
+      // from several loopback addresses: one address may hold 32 connections
+      const sockets = await Promise.all(Array.from({ length: offers }, (_, i) => new Promise<WebSocket | null>((resolve) => {
+        const ws = new WebSocket(server.signalUrl, { localAddress: `127.0.0.${1 + (i % 8)}` });
+        ws.on('error', () => resolve(null));
+        ws.once('open', () => resolve(ws));
+      })));
+      const replies = await Promise.all(sockets.map((ws) => (ws ? new Promise<string>((resolve) => {
+        ws.once('message', (d) => {
+          const m = JSON.parse(d.toString()) as { type: string; code?: string };
+          resolve(m.type === 'answer' ? 'answer' : m.code ?? m.type);
+        });
+        ws.send(JSON.stringify({ type: 'offer', sdp, options: {} }));
+        setTimeout(() => resolve('no reply'), 8000);
+      }) : Promise.resolve('refused'))));
+      const counts: Record<string, number> = {};
+      for (const r of replies) counts[r] = (counts[r] ?? 0) + 1;
+      rounds.push({ counts, residentMb: Math.round(residentMb(pid)) });
+      for (const ws of sockets) ws?.close();
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    clearInterval(sampler);
+    const after = residentMb(pid);
+    console.log(`${offers} offers at once, 3 rounds: ${rounds.map((r) => JSON.stringify(r.counts)).join(', ')}; resident memory ${before.toFixed(0)} MB before, ${peak.toFixed(0)} MB at the peak, ${after.toFixed(0)} MB after`);
+    console.log(`saved ${saveBenchResult('offer-storm', { offers, maxSessions: 4 }, { beforeMb: before, peakMb: peak, afterMb: after, rounds })}`);
+  } finally {
+    server.child.kill('SIGINT');
+  }
 }

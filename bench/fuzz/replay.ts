@@ -5,8 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
+import { RTCPeerConnection } from 'werift';
 import WebSocket from 'ws';
 import { NodeClient } from '../../client/node/nodeClient.js';
+import { peerConfig } from '../../server/live/peerConfig.js';
 import { bytesOf, type BadInput } from './badInputs.js';
 
 export type Outcome = 'closed' | 'open' | `error:${string}` | 'answer' | 'no reply';
@@ -71,4 +73,17 @@ export function replayInSession(client: NodeClient, c: BadInput): void {
   else if (c.kind === 'vp8') client.sendEncoded(b, rtpTime);
   else if (c.kind === 'rtp') client.sendRawRtp(b, rtpTime, c.marker ?? true);
   else throw new Error(`replayInSession: ${c.kind} is not sent in a session`);
+}
+
+/** A real offer (a werift peer's: a VP8 track and the results channel), to send on many sockets. */
+export async function realOfferSdp(): Promise<string> {
+  const offerer = new RTCPeerConnection(peerConfig({ loopbackOnly: true }));
+  try {
+    offerer.addTransceiver('video', { direction: 'sendonly' });
+    offerer.createDataChannel('results');
+    await offerer.setLocalDescription(await offerer.createOffer());
+    return offerer.localDescription!.sdp;
+  } finally {
+    await offerer.close();
+  }
 }

@@ -41,13 +41,7 @@ export function intFlag(
   min: number,
   max: number,
 ): number {
-  const raw = values[name];
-  if (raw === undefined) return def;
-  const text = String(raw).trim();
-  if (!/^-?\d+$/.test(text)) throw new UsageError(`${command}: --${name}: expected an integer, got "${raw}"`);
-  const n = Number(text);
-  if (n < min || n > max) throw new UsageError(`${command}: --${name}: must be between ${min} and ${max}, got ${n}`);
-  return n;
+  return rangedFlag(command, values, name, def, min, max, /^-?\d+$/, 'an integer');
 }
 
 /** A physical quantity: decimals allowed (a field of view of 57.4°, say), within [min, max]. */
@@ -59,10 +53,14 @@ export function numberFlag(
   min: number,
   max: number,
 ): number {
+  return rangedFlag(command, values, name, def, min, max, /^-?(\d+\.?\d*|\.\d+)$/, 'a number');
+}
+
+function rangedFlag(command: string, values: Record<string, string | boolean | undefined>, name: string, def: number, min: number, max: number, form: RegExp, what: string): number {
   const raw = values[name];
   if (raw === undefined) return def;
   const text = String(raw).trim();
-  if (!/^-?(\d+\.?\d*|\.\d+)$/.test(text)) throw new UsageError(`${command}: --${name}: expected a number, got "${raw}"`);
+  if (!form.test(text)) throw new UsageError(`${command}: --${name}: expected ${what}, got "${raw}"`);
   const n = Number(text);
   if (n < min || n > max) throw new UsageError(`${command}: --${name}: must be between ${min} and ${max}, got ${n}`);
   return n;

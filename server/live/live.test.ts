@@ -13,9 +13,8 @@ import { projectRoot } from '../../shared/projectRoot.js';
 import type { ResultMessage } from '../../shared/wire/schema.js';
 import { loadHeadAssets } from '../synth/headAssets.js';
 import { planSequence, SequenceRenderer, type RenderedFrame } from '../synth/sequence.js';
-import { RTCPeerConnection } from 'werift';
 import { LiveServer } from './liveServer.js';
-import { peerConfig } from './peerConfig.js';
+import { realOfferSdp } from '../../bench/fuzz/replay.js';
 
 const MODEL = join(projectRoot(), 'models', 'facestream-small.onnx');
 // The clients here are werift peers: node-datachannel's threads keep a process alive ~100 s after its peers
@@ -214,12 +213,7 @@ t.test('the session cap holds for offers that arrive together, and sockets that 
   const server = await LiveServer.start({ host: '127.0.0.1', port: 0, modelPath: MODEL, maxSessions: 2, loopbackOnly: true, threads: 1 });
   t.teardown(() => server.close());
   // a real offer (a VP8 track and the data channels), sent on 10 sockets at once
-  const offerer = new RTCPeerConnection(peerConfig({ loopbackOnly: true }));
-  offerer.addTransceiver('video', { direction: 'sendonly' });
-  offerer.createDataChannel('results');
-  await offerer.setLocalDescription(await offerer.createOffer());
-  const sdp = offerer.localDescription!.sdp;
-  await offerer.close();
+  const sdp = await realOfferSdp();
   const sockets = await Promise.all(Array.from({ length: 10 }, async () => {
     const ws = new WebSocket(server.signalUrl);
     await new Promise((r) => ws.once('open', r));

@@ -2,7 +2,7 @@
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { projectRoot } from '../shared/projectRoot.js';
 
 export function machine(): { cpu: string; cores: number; memoryGiB: number; node: string } {
@@ -28,4 +28,9 @@ export function saveBenchResult(name: string, args: unknown, results: unknown): 
   const path = join(dir, `${name}.json`);
   writeFileSync(path, JSON.stringify({ name, date: new Date().toISOString(), commit: commit(), machine: machine(), args: portableArgs, results }, null, 1) + '\n');
   return path;
+}
+
+/** A bench's result name: `bench` for the shipped model, `bench-<file name>` for another, so both are kept. */
+export function resultNameFor(bench: string, modelPath: string): string {
+  return modelPath === join(projectRoot(), 'models', 'facestream-small.onnx') ? bench : `${bench}-${basename(modelPath, '.onnx')}`;
 }

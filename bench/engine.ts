@@ -16,7 +16,7 @@ import { TrackedMesh } from '../server/engine/trackedMesh.js';
 import { loadHeadAssets } from '../server/synth/headAssets.js';
 import { planSequence, SequenceRenderer, type RenderedFrame } from '../server/synth/sequence.js';
 import { projectRoot } from '../shared/projectRoot.js';
-import { saveBenchResult } from './benchResult.js';
+import { resultNameFor, saveBenchResult } from './benchResult.js';
 import { faceVerticesOf, frameErrors, mean, median, percentile, widescreenI420, type FrameErrors } from './engineAccuracy.js';
 
 const STAGES: (keyof StageTimings)[] = ['detect', 'crop', 'model', 'post', 'track', 'fit', 'total'];
@@ -107,7 +107,7 @@ export async function benchEngine(argv: string[]): Promise<void> {
   } finally {
     await engine.close();
   }
-  console.log(`saved ${saveBenchResult('engine', { model: modelPath, sequences, frames, windows, input: '640x480 I420, 480x480 render mirrored to 640 wide' }, report)}`);
+  console.log(`saved ${saveBenchResult(resultNameFor('engine', modelPath), { model: modelPath, sequences, frames, windows, input: '640x480 I420, 480x480 render mirrored to 640 wide' }, report)}`);
 }
 
 /** Pearson correlation; NaN when either side does not vary (a shape barely used in these sequences). */

@@ -31,7 +31,7 @@ import { renderScene } from '../server/synth/testScenes.js';
 import { parseNpy } from '../shared/io/npy.js';
 import { hasCanonical } from '../shared/parts.js';
 import { projectRoot } from '../shared/projectRoot.js';
-import { saveBenchResult } from './benchResult.js';
+import { resultNameFor, saveBenchResult } from './benchResult.js';
 import { mean, median } from './engineAccuracy.js';
 import { grayFromRgb, pyramid, trackLk } from './lucasKanade.js';
 
@@ -336,5 +336,5 @@ export async function benchModel(argv: string[]): Promise<void> {
   }
   if (only.has('tracking')) console.log('tracking', JSON.stringify((results.tracking = await tracking(model, listSequences(longDir)))));
   await model.close();
-  console.log(`saved ${saveBenchResult('model', { model: modelPath, test: testDir, long: longDir, only: [...only] }, results)}`);
+  console.log(`saved ${saveBenchResult(resultNameFor('model', modelPath), { model: modelPath, test: testDir, long: longDir, only: [...only] }, results)}`);
 }

@@ -32,7 +32,7 @@ import { CANONICAL_NORMALIZATION } from '../shared/canonical.js';
 import { loadFacekit } from '../shared/facekit/loadFacekit.js';
 import { hasCanonical } from '../shared/parts.js';
 import { projectRoot } from '../shared/projectRoot.js';
-import { saveBenchResult } from './benchResult.js';
+import { resultNameFor, saveBenchResult } from './benchResult.js';
 import { mean, median } from './engineAccuracy.js';
 import { centroid, frameMotion, lagFrames, nme68, REGIONS, type Nme, type Region } from './real/landmarkMetrics.js';
 import { FACE_FREE_MEDIA, mediaPath, REAL_MEDIA, type FaceMark, type RealMedia } from './real/media.js';
@@ -186,7 +186,7 @@ export async function benchReal(argv: string[]): Promise<void> {
     console.log(`face-free photos: ${report.faceFree.facesFound} faces found in ${report.faceFree.photos}`);
     for (const x of videos) console.log(`video ${x.id}: ${x.withFace} of ${x.frames} frames with a face (reference ${x.referenceFrames}); NME68 mean ${x.nme?.mean.toFixed(3)}, median ${x.nme?.median.toFixed(3)}; motion per frame ours ${x.motionOurs?.toFixed(4)} vs reference ${x.motionReference?.toFixed(4)} (ratio ${x.motionRatio?.toFixed(2)}); lag ${x.lag.lag} frames (r ${x.lag.correlation.toFixed(2)})`);
     if (figureRows.length) writeFigure(figurePath, figureRows, S);
-    console.log(`saved ${saveBenchResult('real', { model: report.model, videoFrames }, report)}`);
+    console.log(`saved ${saveBenchResult(resultNameFor('real', modelPath), { model: report.model, videoFrames }, report)}`);
   } finally {
     await engine.close();
     await ref.detector.close();

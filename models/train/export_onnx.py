@@ -70,7 +70,8 @@ def contract(cfg: ModelConfig, name: str, version: str, training: dict) -> dict:
             'cache_valid_out': {'shape': [1, w1], 'dtype': 'float32', 'meaning': 'cache_valid for the next frame'},
         },
         'training': training,
-        'licence': 'MIT (trained only on renders of ICT-FaceKit Light, MIT, by this project)',
+        'licence': 'MIT (trained only on renders of ICT-FaceKit Light, MIT, by this project)' if cfg.encoder != 'facemesh' else
+                   'MIT for what this project trained (only on renders of ICT-FaceKit Light, MIT); its encoder started from MediaPipe Face Mesh\'s weights (Google, Apache-2.0: the notice in models/third_party/mediapipe-facemesh travels with this file)',
     }
 
 

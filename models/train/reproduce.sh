@@ -63,6 +63,8 @@ synth --out data/synth128/test --sequences 24 --frames 24 --size 128 --seed 300 
   --data data/synth128/train data/synth128/train2 data/synth128/train3 --val data/synth128/val --config small \
   --out models/train/runs/small-p8 --clip 8 --batch 2 --lr 5e-4 --lr-kept 0.1 --temporal 1.5 --steps 12000 --minutes 70 \
   --static 0.3 --hold-move 0.2 --as-built fuse.2.mix --retrain fuse.2. --scale fuse.2.k=6
+# (phases 8 and 9 as shipped trained without the rest-then-move clips: --hold-move did not reach the clip sampler
+# until phase 10's commit; run today, these lines include them)
 # phase 9: 800 more sequences with identities no earlier phase saw (the validation depth loss was twice the
 # training one: the network had learned its 1,200 training heads), every weight at 2e-4 but the blend's mix, still
 # held at the identity
@@ -74,3 +76,17 @@ synth --out data/synth128/test --sequences 24 --frames 24 --size 128 --seed 300 
   --out models/facestream-small.onnx --version 1.6.0 \
   --training-note '{"data": "facelive synth train split: 2,000 sequences x 24 frames at 128 px, seeds 100 to 104 (phase 1: seed 100 only; phase 2: 100 and 101; phases 3-8: 100 to 102)"}' \
   --fixtures models/fixtures/facestream-small-parity --frames data/synth128/test/seq_0000
+# phase 10, the real-face variant facestream-small-fm: the encoder becomes MediaPipe Face Mesh's first stages,
+# trained on real faces (--config small-fm; its weights from models/third_party/mediapipe-facemesh), at a tenth of
+# the rate (--lr-scale backbone.=0.1), while everything after it starts from phase 9 (the 1.6.0 file) and trains at
+# the full rate; 10 % of the clips grey or sepia. (The shipped run began on train and train2 alone for its first 200
+# steps while the other three rendered, and ran with --minutes 200 until a restart at 136 minutes, then resumed with
+# --minutes 190, which shortened its cosine's tail.) On a GPU this is minutes; there --minutes and --batch can grow.
+/usr/bin/python3 models/train/train.py --init models/facestream-small.onnx --config small-fm \
+  --data data/synth128/train data/synth128/train2 data/synth128/train3 data/synth128/train4 data/synth128/train5 \
+  --val data/synth128/val --out models/train/runs/small-fm-p10 --clip 8 --batch 2 --lr 1e-3 --lr-scale backbone.=0.1 \
+  --temporal 1.5 --static 0.3 --hold-move 0.2 --as-built fuse.2.mix --gray 0.1 --steps 20000 --minutes 190
+/usr/bin/python3 models/train/export_onnx.py --checkpoint models/train/runs/small-fm-p10/checkpoint.pt \
+  --out models/facestream-small-fm.onnx --name facestream-small-fm --version 1.0.0 \
+  --training-note '{"data": "facelive synth train split: 2,000 sequences x 24 frames at 128 px, seeds 100 to 104", "from": "phase 9 (facestream-small 1.6.0) for everything after the encoder; the encoder from MediaPipe Face Mesh"}' \
+  --fixtures models/fixtures/facestream-small-fm-parity --frames data/synth128/test/seq_0000

@@ -92,7 +92,9 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
     try {
       const peer = (client.peer = (o.peer ?? 'node-datachannel') === 'werift' ? new WeriftPeer(o.loopbackOnly ?? false, handlers) : new NdcPeer(o.loopbackOnly ?? false, handlers));
       client.packetizer = new Vp8Packetizer({ payloadType: peer.payloadType, ssrc: peer.ssrc });
-      client.encoder = await Vp8Encoder.create({ width: o.width, height: o.height, fps: o.fps, bitrate: o.bitrate ?? 1_500_000, keyframeInterval: o.fps * 4 });
+      // the encoder's time base is whole frames per second (29.97 paces the sending, not the bitrate budget)
+      const encoderFps = Math.max(1, Math.round(o.fps));
+      client.encoder = await Vp8Encoder.create({ width: o.width, height: o.height, fps: encoderFps, bitrate: o.bitrate ?? 1_500_000, keyframeInterval: encoderFps * 4 });
       ws.on('message', (data) => void exchange.receive(data.toString()));
       ws.on('close', () => void client.close());
       exchange.offer(await peer.createOffer(), o.session, o.token);

@@ -72,3 +72,9 @@ t.test('facelive client: bad flags are named', async (t) => {
   const r = await facelive(['client', '--server', 'ws://127.0.0.1:1/signal', '--input', MAIN]);
   t.not(r.code, 0, 'an unreachable server or an unreadable input is an error, not a hang');
 });
+
+t.test('facelive client takes a frame rate with decimals (29.97), as cameras and videos have', async (t) => {
+  const { parseClientArgs } = await import('./client.js');
+  t.equal(parseClientArgs(['--server', 'ws://127.0.0.1:8080/signal', '--input', 'x.mp4', '--fps', '29.97']).fps, 29.97);
+  t.throws(() => parseClientArgs(['--server', 'ws://127.0.0.1:8080/signal', '--input', 'x.mp4', '--fps', '0.5']), /--fps: must be between 1 and 60/);
+});

@@ -22,7 +22,7 @@ page), receives its results, and reports frames/s and latency (send to result) a
   --input       a video ffmpeg can read, a folder of .png/.jpg images or one image
   --out         save the results here, in the formats of "facelive reconstruct" (depth.npy, canonical.npy,
                 confidence.npy, mask.npy, tracks, landmarks, pose.json) plus crops.json and summary.json
-  --fps         sending rate, 1..60 (default 30)
+  --fps         sending rate, 1..60, decimals allowed (29.97; default 30)
   --frames      stop after N frames (default: the whole input)
   --fov         horizontal field of view of the camera, degrees, 20..120 (default 60)
   --maps-every  maps with every N-th result, 0..1000 (default 1; 0: none)
@@ -47,7 +47,7 @@ export function parseClientArgs(argv: string[]) {
   if (!PEERS.includes(peer)) throw new UsageError(`client: --peer: expected ${PEERS.join(' or ')}, got "${String(v.peer)}"`);
   return {
     server: v.server, input: resolve(v.input), out: typeof v.out === 'string' ? resolve(v.out) : null,
-    fps: intFlag('client', v, 'fps', 30, 1, 60),
+    fps: numberFlag('client', v, 'fps', 30, 1, 60),
     frames: v.frames === undefined ? Infinity : intFlag('client', v, 'frames', 0, 1, 10_000_000),
     fovDeg: numberFlag('client', v, 'fov', 60, 20, 120),
     mapsEvery: intFlag('client', v, 'maps-every', 1, 0, 1000),

@@ -23,8 +23,9 @@ t.test('idle connections cannot lock others out: a cap on connections, and idle 
   }
   await sleep(300);
   t.ok(closedByServer >= 4, `${closedByServer} of 12 closed at once (the cap is 8)`);
-  await sleep(2000);
-  t.equal(closedByServer, 12, 'the idle ones closed after 0.6 s');
+  // idle after 0.6 s, checked every 0.6 s: gone within a few seconds even on a loaded machine
+  for (let waited = 0; waited < 8000 && closedByServer < 12; waited += 100) await sleep(100);
+  t.equal(closedByServer, 12, 'the idle ones closed too (idle limit 0.6 s)');
   const health = await fetch(`${server.url}/health`);
   t.equal(health.status, 200, '/health answers afterwards');
   // a signaling socket that never offers

@@ -24,7 +24,7 @@ export function peerConfig(net: PeerNetwork): Partial<PeerConfig> {
     ...base,
     // a server told to listen on one address must not open media sockets on every other
     ...(bind !== null ? { iceInterfaceAddresses: { udp4: bind } } : {}),
-    ...(bind === '127.0.0.1' ? {
+    ...(net.loopbackOnly ? {
       iceAdditionalHostAddresses: ['127.0.0.1'],
       iceFilterCandidatePair: (pair) => pair.localCandidate.host === '127.0.0.1' && pair.remoteCandidate.host === '127.0.0.1',
     } satisfies Partial<PeerConfig> : {}),
@@ -44,12 +44,14 @@ export function withoutUnnamedStun(pc: RTCPeerConnection): void {
 }
 
 /**
- * The one address a peer's media may use, or null for all of them. `--host 127.0.0.1` alone keeps the media on
- * every interface: browsers refuse loopback ICE candidates (Chromium without a flag, Firefox by default), so a
- * page on the same machine could not connect; ICE's per-session credentials guard those sockets.
+ * The one address a peer's media may use, or null for all of them. `--host 127.0.0.1` keeps the media on every
+ * interface: browsers refuse loopback ICE candidates (Chromium without a flag, Firefox by default), so a page on
+ * the same machine could not connect; ICE's per-session credentials guard those sockets.
  */
 function onlyAddress(net: PeerNetwork): string | null {
-  if (net.loopbackOnly) return '127.0.0.1';
+  // --loopback neither: Firefox, even allowed loopback candidates, reaches the server through the machine's own
+  // address (measured in the page test: with only 127.0.0.1 advertised it never connected)
+  if (net.loopbackOnly) return null;
   const bind = net.bindAddress;
   return bind !== undefined && isIPv4(bind) && bind !== '0.0.0.0' && !bind.startsWith('127.') ? bind : null;
 }

@@ -298,7 +298,9 @@ def main(argv=None):
         frozen_bn = ck.get('frozen_bn', False)
         earlier = ck.get('earlier', []) + [{'steps': ck['step'], 'minutes': round(ck['seconds'] / 60, 1)}]
         print(f'initialized from {a.init} (step {ck["step"]}, {ck["seconds"] / 60:.1f} min trained)', flush=True)
-    if cfg.encoder == 'facemesh' and not resumed:
+    # a phase that starts from a Face Mesh encoder already trained here keeps it; only a new one is read from TF.js
+    init_encoder = (onnx_cfg.encoder if a.init and a.init.endswith('.onnx') else ck['config'].get('encoder')) if a.init and not resumed else None
+    if cfg.encoder == 'facemesh' and not resumed and init_encoder != 'facemesh':
         from facelive_model.mediapipe_facemesh import FaceMeshBackbone
         model.backbone.load_state_dict(FaceMeshBackbone.from_tfjs(a.facemesh).state_dict())
         print(f'encoder: MediaPipe Face Mesh stages from {a.facemesh}', flush=True)

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { projectRoot } from '../shared/projectRoot.js';
+import { DEFAULT_MODEL_PATH } from '../server/engine/model/defaults.js';
 
 export function machine(): { cpu: string; cores: number; memoryGiB: number; node: string } {
   return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
@@ -32,5 +33,5 @@ export function saveBenchResult(name: string, args: unknown, results: unknown): 
 
 /** A bench's result name: `bench` for the shipped model, `bench-<file name>` for another, so both are kept. */
 export function resultNameFor(bench: string, modelPath: string): string {
-  return modelPath === join(projectRoot(), 'models', 'facestream-small.onnx') ? bench : `${bench}-${basename(modelPath, '.onnx')}`;
+  return modelPath === DEFAULT_MODEL_PATH ? bench : `${bench}-${basename(modelPath, '.onnx')}`;
 }

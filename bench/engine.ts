@@ -8,23 +8,22 @@
  *   npm run bench -- engine [--model models/facestream-small.onnx] [--sequences 4] [--frames 90] [--windows 1,8]
  * Frames are rendered before timing starts; the engine runs its model with 2 threads in its worker.
  */
-import { join } from 'node:path';
 import { parseFlags, intFlag } from '../server/cli/args.js';
 import { FaceEngine, type FaceResult, type StageTimings } from '../server/engine/engine.js';
 import { buildFaceTemplate } from '../server/engine/faceTemplate.js';
 import { TrackedMesh } from '../server/engine/trackedMesh.js';
 import { loadHeadAssets } from '../server/synth/headAssets.js';
 import { planSequence, SequenceRenderer, type RenderedFrame } from '../server/synth/sequence.js';
-import { projectRoot } from '../shared/projectRoot.js';
 import { resultNameFor, saveBenchResult } from './benchResult.js';
 import { faceVerticesOf, frameErrors, mean, median, percentile, widescreenI420, type FrameErrors } from './engineAccuracy.js';
+import { DEFAULT_MODEL_PATH } from '../server/engine/model/defaults.js';
 
 const STAGES: (keyof StageTimings)[] = ['detect', 'crop', 'model', 'post', 'track', 'fit', 'total'];
 const REPORTED_SHAPES = ['cheekPuff_L', 'eyeWide_L', 'eyeWide_R', 'noseSneer_L', 'eyeBlink_L', 'eyeBlink_R', 'jawOpen', 'mouthSmile_L', 'browInnerUp_L', 'mouthPucker'];
 
 export async function benchEngine(argv: string[]): Promise<void> {
   const v = parseFlags('bench engine', argv, { model: { type: 'string' }, sequences: { type: 'string' }, frames: { type: 'string' }, windows: { type: 'string' } });
-  const modelPath = typeof v.model === 'string' ? v.model : join(projectRoot(), 'models', 'facestream-small.onnx');
+  const modelPath = typeof v.model === 'string' ? v.model : DEFAULT_MODEL_PATH;
   const sequences = intFlag('bench engine', v, 'sequences', 4, 1, 100);
   const frames = intFlag('bench engine', v, 'frames', 90, 2, 10000);
   const windows = String(v.windows ?? '1,8').split(',').map(Number);

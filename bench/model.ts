@@ -34,6 +34,7 @@ import { projectRoot } from '../shared/projectRoot.js';
 import { resultNameFor, saveBenchResult } from './benchResult.js';
 import { mean, median } from './engineAccuracy.js';
 import { grayFromRgb, pyramid, trackLk } from './lucasKanade.js';
+import { DEFAULT_MODEL_PATH } from '../server/engine/model/defaults.js';
 
 interface SynthSequence {
   readonly dir: string;
@@ -321,7 +322,7 @@ async function speed(model: FaceModel) {
 export async function benchModel(argv: string[]): Promise<void> {
   const v = parseFlags('bench model', argv, { model: { type: 'string' }, test: { type: 'string' }, long: { type: 'string' }, only: { type: 'string' } });
   const root = projectRoot();
-  const modelPath = (v.model as string) ?? join(root, 'models', 'facestream-small.onnx');
+  const modelPath = (v.model as string) ?? DEFAULT_MODEL_PATH;
   const testDir = (v.test as string) ?? join(root, 'data', 'synth128', 'test');
   const longDir = (v.long as string) ?? join(root, 'data', 'synth128', 'test-long');
   const only = new Set(((v.only as string) ?? 'speed,stability,accuracy,tracking').split(','));

@@ -39,6 +39,7 @@ import { FACE_FREE_MEDIA, mediaPath, REAL_MEDIA, type FaceMark, type RealMedia }
 import { depthCorrelation, relief } from './real/depthRelief.js';
 import { FaceApiLandmarks } from './reference/faceApiLandmarks.js';
 import { FaceMeshReference } from './reference/faceMesh.js';
+import { DEFAULT_MODEL_PATH } from '../server/engine/model/defaults.js';
 
 type Face = Extract<FaceResult, { kind: 'face' }>;
 
@@ -101,7 +102,7 @@ const summary = (xs: number[]) => (xs.length ? { mean: mean(xs), median: median(
 export async function benchReal(argv: string[]): Promise<void> {
   const v = parseFlags('bench real', argv, { model: { type: 'string' }, figure: { type: 'string' }, 'video-frames': { type: 'string' } });
   const root = projectRoot();
-  const modelPath = (v.model as string) ?? join(root, 'models', 'facestream-small.onnx');
+  const modelPath = (v.model as string) ?? DEFAULT_MODEL_PATH;
   const figurePath = (v.figure as string) ?? join(root, 'models', 'docs', 'real-images.png');
   const videoFrames = intFlag('bench real', v, 'video-frames', 300, 10, 100000);
   const engine = await FaceEngine.create({ modelPath, threads: 2, template: buildFaceTemplate(loadFacekit()) });

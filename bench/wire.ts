@@ -6,7 +6,6 @@
  *
  *   npm run bench -- wire [--frames 60] [--strides 1,2]
  */
-import { join } from 'node:path';
 import { intFlag, parseFlags } from '../server/cli/args.js';
 import { encodeResult, subsampleMaps } from '../server/egress/resultEncoder.js';
 import { FaceEngine } from '../server/engine/engine.js';
@@ -14,11 +13,11 @@ import { buildFaceTemplate } from '../server/engine/faceTemplate.js';
 import { loadHeadAssets } from '../server/synth/headAssets.js';
 import { planSequence, SequenceRenderer } from '../server/synth/sequence.js';
 import { hasCanonical } from '../shared/parts.js';
-import { projectRoot } from '../shared/projectRoot.js';
 import { decodeMaps, encodeMaps, type PlainMaps } from '../shared/wire/mapCodec.js';
 import { encodeMessage } from '../shared/wire/schema.js';
 import { saveBenchResult } from './benchResult.js';
 import { mean, median, widescreenI420 } from './engineAccuracy.js';
+import { DEFAULT_MODEL_PATH } from '../server/engine/model/defaults.js';
 
 export async function benchWire(argv: string[]): Promise<void> {
   const v = parseFlags('bench wire', argv, { frames: { type: 'string' }, strides: { type: 'string' } });
@@ -26,7 +25,7 @@ export async function benchWire(argv: string[]): Promise<void> {
   const strides = String(v.strides ?? '1,2').split(',').map(Number);
   if (!strides.every((s) => Number.isInteger(s) && s >= 1 && s <= 4)) throw new Error(`bench wire: --strides: integers 1..4, got ${String(v.strides)}`);
   const assets = loadHeadAssets();
-  const engine = await FaceEngine.create({ modelPath: join(projectRoot(), 'models', 'facestream-small.onnx'), threads: 2, template: buildFaceTemplate(assets.model) });
+  const engine = await FaceEngine.create({ modelPath: DEFAULT_MODEL_PATH, threads: 2, template: buildFaceTemplate(assets.model) });
   const plan = planSequence({ seed: 77, split: 'test', index: 1, frames, size: 480, fps: 30 });
   const renderer = new SequenceRenderer(plan, assets);
   const session = engine.openSession({ window: 8 });

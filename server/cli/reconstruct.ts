@@ -2,11 +2,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
-import { projectRoot } from '../../shared/projectRoot.js';
 import { openFrameSource } from '../offline/frameSource.js';
 import { EXPORTS, runReconstruct, type ExportName } from '../offline/reconstruct.js';
 import { intFlag, numberFlag, parseFlags } from './args.js';
 import { Progress, stopOnSignal } from './progress.js';
+import { DEFAULT_MODEL_PATH } from '../engine/model/defaults.js';
 
 export const RECONSTRUCT_USAGE = `Usage: facelive reconstruct --input <video|folder|image> --out DIR [--model FILE] [--fov DEG]
                             [--window W] [--face-box X,Y,SIDE] [--export ${EXPORTS.join(',')}] [--quiet]
@@ -43,7 +43,7 @@ export function parseReconstructArgs(argv: string[]) {
     if (!(EXPORTS as readonly string[]).includes(e)) throw new UsageError(`reconstruct: --export: unknown "${e}" (choose from ${EXPORTS.join(', ')})`);
     exports.add(e as ExportName);
   }
-  const model = resolve(typeof v.model === 'string' ? v.model : join(projectRoot(), 'models', 'facestream-small.onnx'));
+  const model = resolve(typeof v.model === 'string' ? v.model : DEFAULT_MODEL_PATH);
   if (!existsSync(model)) throw new UsageError(`reconstruct: --model: ${model} not found`);
   return {
     input: resolve(v.input),

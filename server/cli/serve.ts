@@ -1,11 +1,10 @@
 /** `facelive serve`: the live server (see server/live/liveServer.ts). */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
-import { projectRoot } from '../../shared/projectRoot.js';
 import { LiveServer } from '../live/liveServer.js';
 import { intFlag, parseFlags, tokenFlag } from './args.js';
+import { DEFAULT_MODEL_PATH, liveModelThreads } from '../engine/model/defaults.js';
 
 export const SERVE_USAGE = `Usage: facelive serve [--host ADDR] [--port N] [--model FILE] [--max-sessions N] [--max-connections N]
                       [--threads N] [--loopback] [--token SECRET] [--allow-origin URL,...]
@@ -34,7 +33,7 @@ data channels. The browser page is served at http://HOST:PORT/; GET /health repo
 
 export function parseServeArgs(argv: string[]) {
   const v = parseFlags('serve', argv, { host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' }, 'max-sessions': { type: 'string' }, 'max-connections': { type: 'string' }, threads: { type: 'string' }, loopback: { type: 'boolean' }, token: { type: 'string' }, 'allow-origin': { type: 'string' } });
-  const model = resolve(typeof v.model === 'string' ? v.model : join(projectRoot(), 'models', 'facestream-small.onnx'));
+  const model = resolve(typeof v.model === 'string' ? v.model : DEFAULT_MODEL_PATH);
   if (!existsSync(model)) throw new UsageError(`serve: --model: ${model} not found`);
   return {
     host: typeof v.host === 'string' ? v.host : '127.0.0.1',
@@ -42,7 +41,7 @@ export function parseServeArgs(argv: string[]) {
     model,
     maxSessions: intFlag('serve', v, 'max-sessions', 4, 1, 64),
     maxConnections: intFlag('serve', v, 'max-connections', 256, 8, 65536),
-    threads: intFlag('serve', v, 'threads', availableParallelism() <= 2 ? 1 : 2, 1, 16),
+    threads: intFlag('serve', v, 'threads', liveModelThreads(), 1, 16),
     loopbackOnly: v.loopback === true,
     token: tokenFlag('serve', v),
     allowedOrigins: typeof v['allow-origin'] === 'string' ? v['allow-origin'].split(',').map((x) => parseOrigin(x.trim())) : [],

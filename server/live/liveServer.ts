@@ -8,7 +8,6 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism } from 'node:os';
 import { RTCPeerConnection } from 'werift';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { InputError, ProtocolError } from '../../shared/errors.js';
@@ -22,6 +21,7 @@ import { Decoder } from '../ingest/decoder.js';
 import { LiveSession } from './liveSession.js';
 import { advertisedSdp, advertises, peerConfig, withoutUnnamedStun } from './peerConfig.js';
 import { StaticFiles } from './staticFiles.js';
+import { liveModelThreads } from '../engine/model/defaults.js';
 
 export interface LiveServerOptions {
   readonly host: string;
@@ -79,7 +79,7 @@ export class LiveServer {
 
   static async start(o: LiveServerOptions): Promise<LiveServer> {
     const facekit = loadFacekit();
-    const engine = await FaceEngine.create({ modelPath: o.modelPath, threads: o.threads ?? (availableParallelism() <= 2 ? 1 : 2), template: buildFaceTemplate(facekit) });
+    const engine = await FaceEngine.create({ modelPath: o.modelPath, threads: o.threads ?? (liveModelThreads()), template: buildFaceTemplate(facekit) });
     const idleMs = o.idleMs ?? 10_000;
     // checked every second, not node's 30 s: an idle connection is gone soon after idleMs
     const http = createServer({ headersTimeout: idleMs, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.min(1000, idleMs) });

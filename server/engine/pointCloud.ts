@@ -6,7 +6,16 @@
 import { hasCanonical } from '../../shared/parts.js';
 import type { FramePixels } from './crop.js';
 import type { FaceResult } from './engine.js';
-import type { PointCloud } from '../offline/exporters/ply.js';
+
+/** A face's points in the camera frame (the PLY exporter writes them). */
+export interface PointCloud {
+  /** [n*3] metres, camera frame */
+  readonly positions: Float32Array;
+  /** [n*3] unit normals */
+  readonly normals: Float32Array;
+  /** [n*3] sRGB */
+  readonly colors: Uint8Array;
+}
 
 export function pointCloud(result: Extract<FaceResult, { kind: 'face' }>, frame?: FramePixels): PointCloud {
   const { maps, placement, intrinsics: K } = result;

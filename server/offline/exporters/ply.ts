@@ -1,13 +1,8 @@
 /** Binary little-endian PLY point clouds with normals and colours (readable by MeshLab, Open3D, Blender). */
 
-export interface PointCloud {
-  /** [n*3] metres, camera frame */
-  readonly positions: Float32Array;
-  /** [n*3] unit normals */
-  readonly normals: Float32Array;
-  /** [n*3] sRGB */
-  readonly colors: Uint8Array;
-}
+import type { PointCloud } from '../../engine/pointCloud.js';
+
+export type { PointCloud };
 
 export function encodePly(cloud: PointCloud): Buffer {
   const n = cloud.positions.length / 3;

@@ -28,10 +28,12 @@ t.test('idle connections cannot lock others out: a cap on connections, and idle 
   t.equal(closedByServer, 12, 'the idle ones closed too (idle limit 0.6 s)');
   const health = await fetch(`${server.url}/health`);
   t.equal(health.status, 200, '/health answers afterwards');
+  t.ok((await health.json()).refused.connectionsOverCap >= 4, '/health counts the connections over the cap');
   // a signaling socket that never offers
   const ws = new WebSocket(server.signalUrl);
   const code = await new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
   t.equal(code, 1008, 'a signaling socket without an offer is closed (policy)');
+  t.equal(server.refused.signalingIdle, 1, 'and counted');
   for (const s of sockets) s.destroy();
 });
 
@@ -62,6 +64,8 @@ t.test('a token server: sessions only with the token; browsers only from its own
   });
   t.equal(await opened('https://evil.example'), false, 'another site: refused');
   t.equal(await opened(server.url), true, 'its own page: open');
+  const refused = (await (await fetch(`${server.url}/health`)).json()).refused;
+  t.same([refused.unauthorized, refused.originRefused], [2, 1], '/health counts the refused offers and handshakes');
 });
 
 t.test('one address cannot take every connection, and a signaling flood is closed', async (t) => {
@@ -84,4 +88,5 @@ t.test('one address cannot take every connection, and a signaling flood is close
   const closed = new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)));
   for (let i = 0; i < 400 && ws.readyState === WebSocket.OPEN; i++) ws.send(JSON.stringify({ type: 'candidate', candidate: { candidate: 'c', sdpMid: '0', sdpMLineIndex: 0 } }));
   t.equal(await closed, 1008, '400 messages at once: the socket is closed (burst 200, then 20/s)');
+  t.same([server.refused.connectionsOverCap, server.refused.signalingFlood], [3, 1], 'both counted');
 });

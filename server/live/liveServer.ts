@@ -56,8 +56,27 @@ const SIGNAL_RATE = 20;
 /** Every HTTP answer: no sniffing, no framing by other sites, no referrer. */
 const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' } as const;
 
+/** What the server refused or closed, since it started (in /health): an operator sees an attack or a misconfigured client. */
+export interface RefusalCounters {
+  /** connections closed at once: over --max-connections or the per-address cap */
+  connectionsOverCap: number;
+  /** signaling sockets closed for sending no offer in time */
+  signalingIdle: number;
+  /** signaling sockets closed for sending too many messages */
+  signalingFlood: number;
+  /** WebSocket handshakes refused for their Origin */
+  originRefused: number;
+  /** offers without the token or with a wrong one */
+  unauthorized: number;
+  /** signaling messages answered with a protocol error */
+  badSignals: number;
+  /** offers told the server is busy */
+  busy: number;
+}
+
 export class LiveServer {
   readonly sessions = new Map<string, LiveSession>();
+  readonly refused: RefusalCounters = { connectionsOverCap: 0, signalingIdle: 0, signalingFlood: 0, originRefused: 0, unauthorized: 0, badSignals: 0, busy: 0 };
   /** offers being answered: they hold a place before their session exists (the cap counts them) */
   private pending = 0;
   private closed = false;
@@ -84,6 +103,7 @@ export class LiveServer {
     // checked every second, not node's 30 s: an idle connection is gone soon after idleMs
     const http = createServer({ headersTimeout: idleMs, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.min(1000, idleMs) });
     http.maxConnections = o.maxConnections ?? 256;
+    http.on('drop', () => server.refused.connectionsOverCap++);
     // a connection that sends nothing at all is not covered by headersTimeout: inactivity closes it (a signaling
     // socket leaves this behind when it is upgraded: ws clears the timeout, and its own idle rule is below)
     http.setTimeout(idleMs);
@@ -93,7 +113,10 @@ export class LiveServer {
     http.on('connection', (socket) => {
       const from = socket.remoteAddress ?? '';
       const n = (perAddress.get(from) ?? 0) + 1;
-      if (n > addressCap) return void socket.destroy();
+      if (n > addressCap) {
+        server.refused.connectionsOverCap++;
+        return void socket.destroy();
+      }
       perAddress.set(from, n);
       socket.once('close', () => {
         const left = (perAddress.get(from) ?? 1) - 1;
@@ -102,7 +125,11 @@ export class LiveServer {
       });
     });
     // a page on any site could otherwise open a session from a visitor's browser (WebSockets cross origins)
-    const wss = new WebSocketServer({ server: http, path: '/signal', maxPayload: 128 * 1024, verifyClient: (info: { origin?: string; req: IncomingMessage }) => originAllowed(info.origin, info.req.headers.host, o.allowedOrigins ?? []) });
+    const wss = new WebSocketServer({ server: http, path: '/signal', maxPayload: 128 * 1024, verifyClient: (info: { origin?: string; req: IncomingMessage }) => {
+      const allowed = originAllowed(info.origin, info.req.headers.host, o.allowedOrigins ?? []);
+      if (!allowed) server.refused.originRefused++;
+      return allowed;
+    } });
     const page = new StaticFiles();
     const server = new LiveServer(http, wss, engine, new TrackedMesh(facekit), o, page.ready);
     http.on('request', (req, res) => {
@@ -115,7 +142,7 @@ export class LiveServer {
           return;
         }
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ sessions: server.sessions.size, maxSessions: o.maxSessions, model: engine.contract.name, modelVersion: engine.contract.version }));
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ sessions: server.sessions.size, maxSessions: o.maxSessions, model: engine.contract.name, modelVersion: engine.contract.version, refused: server.refused, sessionTotals: server.sessionTotals() }));
         return;
       }
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -141,6 +168,13 @@ export class LiveServer {
     return server;
   }
 
+  /** Every live session's counters summed (frames in, decoded, dropped, bad client messages, ...). */
+  sessionTotals(): Record<string, number> {
+    const totals: Record<string, number> = {};
+    for (const s of this.sessions.values()) for (const [k, v] of Object.entries(s.stats)) totals[k] = (totals[k] ?? 0) + v;
+    return totals;
+  }
+
   /** places taken: sessions, and offers still being answered */
   get places(): number {
     return this.sessions.size + this.pending;
@@ -160,7 +194,11 @@ export class LiveServer {
     let pc: RTCPeerConnection | null = null;
     let socketClosed = false;
     // a socket that never offers would hold a connection for good
-    const idle = setTimeout(() => !pc && ws.close(1008, 'no offer in time'), this.o.idleMs ?? 10_000);
+    const idle = setTimeout(() => {
+      if (pc) return;
+      this.refused.signalingIdle++;
+      ws.close(1008, 'no offer in time');
+    }, this.o.idleMs ?? 10_000);
     idle.unref();
     ws.once('close', () => clearTimeout(idle));
     /** settles once the offer is the remote description: a client's candidates can overtake the answer */
@@ -174,18 +212,25 @@ export class LiveServer {
       const now = performance.now();
       budget = Math.min(SIGNAL_BURST, budget + ((now - refilled) / 1000) * SIGNAL_RATE);
       refilled = now;
-      if (--budget < 0) return void ws.close(1008, 'too many messages');
+      if (--budget < 0) {
+        if (ws.readyState === ws.OPEN) this.refused.signalingFlood++;
+        return void ws.close(1008, 'too many messages');
+      }
       try {
         if (isBinary) throw new ProtocolError('signal: expected a text message');
         const m = parseClientSignal(data.toString());
         if (m.type === 'offer') {
           if (pc) throw new ProtocolError('signal: this socket already has a session (one offer per socket)');
           if (this.o.token !== undefined && !sameSecret(m.token, this.o.token)) {
+            this.refused.unauthorized++;
             reply({ type: 'error', code: 'unauthorized', message: m.token === undefined ? 'this server needs a token' : 'wrong token' });
             return void ws.close(1008, 'unauthorized');
           }
           // the place is taken now, before anything is awaited: offers arriving together cannot all pass the check
-          if (this.sessions.size + this.pending >= this.o.maxSessions) return reply({ type: 'error', code: 'busy', message: `the server holds its maximum of ${this.o.maxSessions} sessions` });
+          if (this.sessions.size + this.pending >= this.o.maxSessions) {
+            this.refused.busy++;
+            return reply({ type: 'error', code: 'busy', message: `the server holds its maximum of ${this.o.maxSessions} sessions` });
+          }
           this.pending++;
           let holding = true;
           const release = () => holding && ((holding = false), this.pending--);
@@ -257,7 +302,10 @@ export class LiveServer {
           await session?.close();
         }
       } catch (e) {
-        if (e instanceof ProtocolError) return reply({ type: 'error', code: 'protocol', message: e.message });
+        if (e instanceof ProtocolError) {
+          this.refused.badSignals++;
+          return reply({ type: 'error', code: 'protocol', message: e.message });
+        }
         // a library's own message says nothing useful to a client and something about the server: log it only
         const ref = randomUUID().slice(0, 8);
         console.error(`signaling error ${ref}${session ? ` (session ${(session as LiveSession).id})` : ''}: ${(e as Error).stack ?? (e as Error).message}`);

@@ -19,126 +19,10 @@ import { CanonicalIndex } from './track/canonicalIndex.js';
 import type { RigidPose } from './track/headPose.js';
 import { poseFromMaps } from './track/poseFromMaps.js';
 import { completeLandmarks, LANDMARK_SEEN } from './track/landmarkCompletion.js';
-import type { FaceTemplate, LandmarkConvention } from './faceTemplate.js';
+import type { FaceTemplate } from './faceTemplate.js';
+import { defaultIntrinsics, type DecodedFrame, type EngineOptions, type FaceResult, type FrameIntrinsics, type SessionOptions, type TrackedPoint } from './types.js';
 
-/** Pinhole intrinsics of the frame, pixels (centres at integers). */
-export interface FrameIntrinsics {
-  readonly fx: number;
-  readonly fy: number;
-  readonly cx: number;
-  readonly cy: number;
-}
-
-/** Without intrinsics from the caller, a 60° horizontal field of view (a typical webcam) is assumed. */
-export const DEFAULT_FOV_DEG = 60;
-
-export function defaultIntrinsics(width: number, height: number, fovDeg = DEFAULT_FOV_DEG): FrameIntrinsics {
-  const f = width / 2 / Math.tan((fovDeg * Math.PI) / 360);
-  return { fx: f, fy: f, cx: (width - 1) / 2, cy: (height - 1) / 2 };
-}
-
-export interface DecodedFrame {
-  readonly frameId: number;
-  readonly captureTimeMs?: number;
-  readonly pixels: FramePixels;
-  readonly intrinsics?: FrameIntrinsics;
-  /** the caller knows the shot changed: forget the window and the tracked box */
-  readonly cut?: boolean;
-}
-
-/** Maps on the crop's grid; `placement` puts them in the frame. */
-export interface FaceMaps {
-  readonly size: number;
-  /** [S*S] metres along the camera z axis */
-  readonly depth: Float32Array;
-  /** [3*S*S] channels first, metres, canonical frame */
-  readonly canonical: Float32Array;
-  /** [S*S] >= 1 */
-  readonly confidence: Float32Array;
-  /** [S*S] PartId */
-  readonly mask: Uint8Array;
-}
-
-export type PointVisibility = 'visible' | 'occluded' | 'lowConfidence';
-
-export interface TrackedPoint {
-  readonly id: number;
-  /** frame pixels; NaN when not found */
-  readonly x: number;
-  readonly y: number;
-  readonly visibility: PointVisibility;
-}
-
-export type FaceResult =
-  | {
-      readonly kind: 'face';
-      readonly frameId: number;
-      readonly captureTimeMs?: number;
-      readonly box: CropBox;
-      readonly placement: CropPlacement;
-      readonly intrinsics: FrameIntrinsics;
-      readonly maps: FaceMaps;
-      /**
-       * [68*3] frame x, y, seen: 1 where the canonical lookup found the landmark, 0 where it is estimated (hidden
-       * or not found: placed by the head model fitted to this frame, track/landmarkCompletion.ts); never NaN
-       */
-      readonly landmarks: Float32Array;
-      readonly points: readonly TrackedPoint[];
-      /** camera-from-head pose from the rigid points, null when too few are in view */
-      readonly pose: RigidPose | null;
-      /** [57] facekit expression weights fitted to the tracked template mesh; null without a pose */
-      readonly blendshapes: Float32Array | null;
-      /** [100] identity weights, fitted once over the first face frames; null until then */
-      readonly identity: Float32Array | null;
-      readonly timings: StageTimings;
-    }
-  | { readonly kind: 'noFace'; readonly frameId: number; readonly captureTimeMs?: number; readonly reason: 'notFound' | 'lost' };
-
-/** Where one frame's time went, milliseconds. */
-export interface StageTimings {
-  /** finding the face: the detector on the whole frame, or around the tracked box (0 without the detector while tracked) */
-  readonly detect: number;
-  /** crop + resample to the model input */
-  readonly crop: number;
-  /** the model step in the worker, including the hand-over */
-  readonly model: number;
-  /** part argmax, face gate, next box, canonical index */
-  readonly post: number;
-  /** landmarks and tracked points by lookup */
-  readonly track: number;
-  /** head pose and blendshape (and identity) fit */
-  readonly fit: number;
-  readonly total: number;
-}
-
-export interface SessionOptions {
-  readonly region?: FaceRegionOptions;
-  /** seed tracked points on the first face frame, every `seedStridePx` crop pixels of face skin (0: none) */
-  readonly seedStridePx?: number;
-  /** a lookup farther than this from the sought canonical coordinate means the point is not in view, metres */
-  readonly maxLookupDistM?: number;
-  /** confidence below this marks a found point lowConfidence */
-  readonly minConfidence?: number;
-  /** frames the model may attend to, 1..the model's window (default: all of it) */
-  readonly window?: number;
-  /** fit blendshapes (and the identity) every frame (default true) */
-  readonly blendshapes?: boolean;
-  /**
-   * where the face is when the whole-frame detection cannot find it (frame pixels): used for the first frame and
-   * whenever the face is lost and not re-detected.
-   */
-  readonly faceBox?: CropBox;
-  /**
-   * find faces with the detector trained on real faces (MediaPipe BlazeFace), and ask it before a tracked face
-   * is given up (default true); false leaves only the face model's own mask, as before the detector existed
-   */
-  readonly detector?: boolean;
-  /**
-   * which 68 points the landmarks are: 'ibug' (default) where annotators of real photographs and the trackers
-   * trained on them put them; 'facekit' facekit's own 68 vertices, as the generator's ground truth has them
-   */
-  readonly landmarks?: LandmarkConvention;
-}
+export * from './types.js';
 
 /** A detection this sure is a face whatever the face model's mask says; below it the mask must agree. */
 const TRUSTED_DETECTION = 0.75;
@@ -148,12 +32,6 @@ const MIN_DETECTION = 0.5;
 /** Face frames whose tracked meshes the identity is fitted to, once per session. */
 const IDENTITY_FRAMES = 5;
 
-export interface EngineOptions {
-  readonly modelPath: string;
-  readonly threads?: number;
-  /** landmarks, rigid points and blendshape rows from facekit (buildFaceTemplate) */
-  readonly template: FaceTemplate;
-}
 
 export class FaceEngine {
   private readonly sessions = new Set<EngineSession>();

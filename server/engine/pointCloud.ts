@@ -5,7 +5,7 @@
  */
 import { hasCanonical } from '../../shared/parts.js';
 import type { FramePixels } from './crop.js';
-import type { FaceResult } from './engine.js';
+import type { FaceResult } from './types.js';
 
 /** A face's points in the camera frame (the PLY exporter writes them). */
 export interface PointCloud {

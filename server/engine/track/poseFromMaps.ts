@@ -6,7 +6,7 @@
  */
 import { PartId } from '../../../shared/parts.js';
 import type { CropPlacement } from '../../../shared/cropPlacement.js';
-import type { FrameIntrinsics } from '../engine.js';
+import type { FrameIntrinsics } from '../types.js';
 import { fitHeadPose, type RigidPose } from './headPose.js';
 import { refinePoseByReprojection, REFINE_DEFAULTS } from './poseRefine.js';
 import type { RigidRegion } from './rigidRegion.js';

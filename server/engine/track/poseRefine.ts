@@ -8,7 +8,7 @@
  * Gauss–Newton on the 6-DoF pose (rotation update on the left, R ← exp([ω]×) R), Huber-weighted residuals, each
  * normalized by its expected noise: pixels by `pixelSigma`, depth by `depthSigmaRel` × depth.
  */
-import type { FrameIntrinsics } from '../engine.js';
+import type { FrameIntrinsics } from '../types.js';
 import type { RigidPose } from './headPose.js';
 
 export interface ReprojectionObservations {

@@ -5,6 +5,7 @@
  * the socket stays up.
  */
 import { ProtocolError } from './errors.js';
+import { DEFAULT_SESSION_OPTIONS, parseSessionOptions, type SessionOptionsWire } from './sessionOptions.js';
 
 export interface IceCandidateWire {
   readonly candidate: string;
@@ -12,20 +13,7 @@ export interface IceCandidateWire {
   readonly sdpMLineIndex: number | null;
 }
 
-export interface SessionOptionsWire {
-  /** send maps with every n-th result (0: never; default 1) */
-  readonly mapsEvery: number;
-  /** send the tracked mesh with every n-th result (0: never; default 0) */
-  readonly meshEvery: number;
-  /** maps at 1/n of the crop resolution per side, 1..4 (default 2: 64² of a 128² model, 0.9 Mbit/s at 30 frames/s
-   * instead of 1.6 for full resolution; bench/live.ts measures both) */
-  readonly mapsStride: number;
-  /** the camera's horizontal field of view, degrees, 20..120 (default 60, a typical webcam): sets the focal length
-   * that makes depth metric */
-  readonly fovDeg: number;
-}
-
-export const DEFAULT_SESSION_OPTIONS: SessionOptionsWire = Object.freeze({ mapsEvery: 1, meshEvery: 0, mapsStride: 2, fovDeg: 60 });
+export { DEFAULT_SESSION_OPTIONS, type SessionOptionsWire } from './sessionOptions.js';
 
 export type ClientSignal =
   | { readonly type: 'offer'; readonly sdp: string; readonly options: SessionOptionsWire; /** the server's shared secret, where it has one */ readonly token?: string }
@@ -94,16 +82,7 @@ function offerSdp(sdp: string): string {
 }
 
 function sessionOptions(raw: unknown, path: string): SessionOptionsWire {
-  if (raw === undefined) return DEFAULT_SESSION_OPTIONS;
-  const o = record(raw, path);
-  const int = (k: keyof SessionOptionsWire, min: number, max: number) => {
-    const v = o[k] ?? DEFAULT_SESSION_OPTIONS[k];
-    if (!(Number.isInteger(v) && (v as number) >= min && (v as number) <= max)) throw new ProtocolError(`${path}.${k}: expected an integer ${min}..${max}, got ${String(v)}`);
-    return v as number;
-  };
-  const fov = o.fovDeg ?? DEFAULT_SESSION_OPTIONS.fovDeg;
-  if (!(typeof fov === 'number' && fov >= 20 && fov <= 120)) throw new ProtocolError(`${path}.fovDeg: expected a number 20..120, got ${String(fov)}`);
-  return { mapsEvery: int('mapsEvery', 0, 1000), meshEvery: int('meshEvery', 0, 1000), mapsStride: int('mapsStride', 1, 4), fovDeg: fov };
+  return raw === undefined ? DEFAULT_SESSION_OPTIONS : parseSessionOptions(record(raw, path), path, true);
 }
 
 function parseJsonRecord(text: string): Record<string, unknown> {

@@ -11,6 +11,7 @@ import type { HelloMessage, ResultMessage, StatsMessage } from '../../shared/wir
 import { FrameView, type Overlay } from './frameView.js';
 import { SceneView, type MeshSnapshot } from './sceneView.js';
 import { LiveStats } from './liveStats.js';
+import { DEFAULT_SESSION_OPTIONS, SESSION_OPTION_LIMITS } from '../../shared/sessionOptions.js';
 
 type FaceResultMessage = Extract<ResultMessage, { face: true }>;
 
@@ -58,7 +59,8 @@ const sampler = document.createElement('canvas').getContext('2d', { willReadFreq
 /** Maps with every result; the mesh (135 KB) every 10th, re-posed in between with each frame's head pose. */
 function sessionOptions(): SessionOptionsWire {
   const fov = Number($<HTMLInputElement>('fov').value);
-  return { mapsEvery: 1, meshEvery: checked('showMesh') ? 10 : 0, mapsStride: Number($<HTMLSelectElement>('mapsStride').value), fovDeg: fov >= 20 && fov <= 120 ? fov : 60 };
+  const [low, high] = SESSION_OPTION_LIMITS.fovDeg;
+  return { mapsEvery: 1, meshEvery: checked('showMesh') ? 10 : 0, mapsStride: Number($<HTMLSelectElement>('mapsStride').value), fovDeg: fov >= low && fov <= high ? fov : DEFAULT_SESSION_OPTIONS.fovDeg };
 }
 
 /**

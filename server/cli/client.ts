@@ -5,6 +5,7 @@ import { releaseNodeDataChannel } from '../../client/node/ndcPeer.js';
 import { NodeClient } from '../../client/node/nodeClient.js';
 import { ResultRecorder } from '../../client/node/resultRecorder.js';
 import { UsageError } from '../../shared/errors.js';
+import { DEFAULT_SESSION_OPTIONS, SESSION_OPTION_LIMITS } from '../../shared/sessionOptions.js';
 import { rgbToI420 } from '../../shared/io/y4m.js';
 import type { I420Frame } from '../../shared/media/vp8Codec.js';
 import { openFrameSource } from '../offline/frameSource.js';
@@ -49,10 +50,11 @@ export function parseClientArgs(argv: string[]) {
     server: v.server, input: resolve(v.input), out: typeof v.out === 'string' ? resolve(v.out) : null,
     fps: numberFlag('client', v, 'fps', 30, 1, 60),
     frames: v.frames === undefined ? Infinity : intFlag('client', v, 'frames', 0, 1, 10_000_000),
-    fovDeg: numberFlag('client', v, 'fov', 60, 20, 120),
-    mapsEvery: intFlag('client', v, 'maps-every', 1, 0, 1000),
+    fovDeg: numberFlag('client', v, 'fov', DEFAULT_SESSION_OPTIONS.fovDeg, ...SESSION_OPTION_LIMITS.fovDeg),
+    mapsEvery: intFlag('client', v, 'maps-every', DEFAULT_SESSION_OPTIONS.mapsEvery, ...SESSION_OPTION_LIMITS.mapsEvery),
     // a recording keeps the model's full resolution unless asked otherwise (the live default is half)
-    mapsStride: intFlag('client', v, 'maps-stride', 1, 1, 4),
+    // full resolution by default: --out records what the model gave (a live page takes the wire's default, 2)
+    mapsStride: intFlag('client', v, 'maps-stride', 1, ...SESSION_OPTION_LIMITS.mapsStride),
     peer, loopback: v.loopback === true, quiet: v.quiet === true,
     token: tokenFlag('client', v),
   };

@@ -10,6 +10,7 @@
  * z forward, metres; canonical coordinates in metres (shared/canonical.ts).
  */
 import { Packr } from 'msgpackr';
+import { parseSessionOptions, type SessionOptionsWire } from '../sessionOptions.js';
 import { ProtocolError } from '../errors.js';
 import type { EncodedMaps } from './mapCodec.js';
 
@@ -91,16 +92,9 @@ export interface MapsMessage {
 
 export type ServerMessage = HelloMessage | ResultMessage | StatsMessage | MapsMessage;
 
-export interface OptionsMessage {
+/** A session's options changed mid-session (shared/sessionOptions.ts: the same fields as the offer's, all four). */
+export interface OptionsMessage extends SessionOptionsWire {
   readonly t: 'options';
-  /** send maps with every n-th result (0: never) */
-  readonly mapsEvery: number;
-  /** send the tracked mesh with every n-th result (0: never) */
-  readonly meshEvery: number;
-  /** maps at 1/n of the crop resolution per side, 1..4 */
-  readonly mapsStride: number;
-  /** the camera's horizontal field of view, degrees, 20..120 */
-  readonly fovDeg: number;
 }
 
 export type ClientMessage = OptionsMessage;
@@ -187,8 +181,7 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
 
 export function decodeClientMessage(bytes: Uint8Array): ClientMessage {
   const m = unpack(bytes, 'client message');
-  const f = new Fields(m, typeof m.t === 'string' ? m.t.slice(0, 40) : 'client message');
-  if (m.t === 'options') return { t: 'options', mapsEvery: f.int('mapsEvery', 0, 1000), meshEvery: f.int('meshEvery', 0, 1000), mapsStride: f.int('mapsStride', 1, 4), fovDeg: f.num('fovDeg', 20, 120) };
+  if (m.t === 'options') return { t: 'options', ...parseSessionOptions(m, 'options', false) };
   throw new ProtocolError(`client message.t: expected options, got ${describe(m.t)}`);
 }
 

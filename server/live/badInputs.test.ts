@@ -36,7 +36,7 @@ t.test('every bad input ends in an error, a closed connection or a dropped frame
 
   // in batches: one address may hold 32 connections
   const frames: string[] = [];
-  for (let i = 0; i < of('ws-frame').length; i += 16) frames.push(...await Promise.all(of('ws-frame').slice(i, i + 16).map((c) => replayWsFrame(server.url, c))));
+  for (let i = 0; i < of('ws-frame').length; i += 16) frames.push(...await Promise.all(of('ws-frame').slice(i, i + 16).map((c) => replayWsFrame(server.url, c, 3000))));
   const closed = frames.filter((o) => o === 'closed').length;
   t.ok(closed >= of('ws-frame').length * 0.5, `WebSocket frames: ${closed} of ${frames.length} closed their connection, the rest were taken as messages or ignored`);
   t.equal(await health(), 200, '/health after the WebSocket frames');
@@ -62,7 +62,8 @@ t.test('every bad input ends in an error, a closed connection or a dropped frame
     replayInSession(client, c);
     await sleep(5);
   }
-  await sleep(1500);
+  // counted as they arrive: on a loaded machine that takes a while
+  for (let waited = 0; waited < 10_000 && (session()?.stats.badClientMessages ?? 0) < of('datachannel').length * 0.9; waited += 200) await sleep(200);
   const stats = session()?.stats;
   t.ok(stats, 'the session is still there');
   t.ok(stats!.badClientMessages >= of('datachannel').length * 0.8, `${stats!.badClientMessages} of ${of('datachannel').length} data-channel messages counted as bad and dropped`);
@@ -71,7 +72,7 @@ t.test('every bad input ends in an error, a closed connection or a dropped frame
   let answered = 0;
   client.on('result', () => answered++);
   client.on('keyframeRequest', () => undefined);
-  for (let f = 0; f < 30 && answered === 0; f++) {
+  for (let f = 0; f < 60 && answered === 0; f++) {
     await client.sendFrame({ width: 64, height: 48, data: new Uint8Array(64 * 48 * 3 / 2).fill(128) }, 2_000_000 + f * 9000);
     await sleep(250);
   }

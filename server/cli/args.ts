@@ -33,30 +33,16 @@ function joinNegativeValues(argv: string[], options: FlagSpec): string[] {
   return out;
 }
 
-export function intFlag(
-  command: string,
-  values: Record<string, string | boolean | undefined>,
-  name: string,
-  def: number,
-  min: number,
-  max: number,
-): number {
-  return rangedFlag(command, values, name, def, min, max, /^-?\d+$/, 'an integer');
-}
+type FlagValues = Record<string, string | boolean | undefined>;
+/** A number flag within [min, max]; `def` when absent. */
+type RangedFlag = (command: string, values: FlagValues, name: string, def: number, min: number, max: number) => number;
 
-/** A physical quantity: decimals allowed (a field of view of 57.4°, say), within [min, max]. */
-export function numberFlag(
-  command: string,
-  values: Record<string, string | boolean | undefined>,
-  name: string,
-  def: number,
-  min: number,
-  max: number,
-): number {
-  return rangedFlag(command, values, name, def, min, max, /^-?(\d+\.?\d*|\.\d+)$/, 'a number');
-}
+export const intFlag: RangedFlag = (command, values, name, def, min, max) => rangedFlag(command, values, name, def, min, max, /^-?\d+$/, 'an integer');
 
-function rangedFlag(command: string, values: Record<string, string | boolean | undefined>, name: string, def: number, min: number, max: number, form: RegExp, what: string): number {
+/** A physical quantity: decimals allowed (a field of view of 57.4°, say). */
+export const numberFlag: RangedFlag = (command, values, name, def, min, max) => rangedFlag(command, values, name, def, min, max, /^-?(\d+\.?\d*|\.\d+)$/, 'a number');
+
+function rangedFlag(command: string, values: FlagValues, name: string, def: number, min: number, max: number, form: RegExp, what: string): number {
   const raw = values[name];
   if (raw === undefined) return def;
   const text = String(raw).trim();

@@ -7,12 +7,12 @@
 import { Packr } from 'msgpackr';
 import { parseClientSignal } from '../../shared/signaling.js';
 
-export type BadInputKind = 'ws-frame' | 'signal' | 'datachannel' | 'rtp' | 'vp8' | 'file';
+export type BadInputKind = 'ws-frame' | 'signal' | 'candidate' | 'datachannel' | 'rtp' | 'vp8' | 'file';
 
 export interface BadInput {
   readonly kind: BadInputKind;
   readonly name: string;
-  /** the bytes (hex), or for 'signal' the text message */
+  /** the bytes (hex), or for 'signal' the text message, for 'candidate' a candidate message sent after a real offer */
   readonly data: string;
   /** ws-frame: this many bytes of 0x61 follow `data` (a long payload, not stored) */
   readonly pad?: number;
@@ -138,6 +138,23 @@ function signals(rnd: () => number): BadInput[] {
   return cases;
 }
 
+/** Candidate messages for a socket whose offer was answered: they reach the WebRTC stack's own parser. */
+function candidates(rnd: () => number): BadInput[] {
+  const valid = 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host';
+  const texts = ['x', '', 'candidate:', 'candidate:1 1 udp', 'candidate:1 1 udp abc 127.0.0.1 9 typ host', 'candidate:1 1 udp 1 999.9.9.9 9 typ host',
+    'candidate:1 1 udp 1 127.0.0.1 99999 typ host', 'candidate:1 1 tcp 1 127.0.0.1 9 typ host tcptype', 'candidate:1 1 udp 1 127.0.0.1 9 typ relay raddr',
+    'candidate:1 1 udp 1 some.host.name 9 typ host', 'candidate:1 1 udp 1 ::1 9 typ host', 'candidate:1 999 udp 1 127.0.0.1 9 typ srflx raddr 1.2.3.4 rport 5',
+    'a'.repeat(1000)];
+  for (let i = 0; i < 20; i++) texts.push(Buffer.from(mutate(new TextEncoder().encode(valid), rnd)).toString('latin1'));
+  const cases: BadInput[] = [];
+  texts.forEach((candidate, i) => {
+    for (const [sdpMid, sdpMLineIndex] of [['0', 0], [null, 5], ['9', 0]] as const) {
+      cases.push({ kind: 'candidate', name: `candidate ${i} (mid ${sdpMid}, index ${sdpMLineIndex})`, data: JSON.stringify({ type: 'candidate', candidate: { candidate, sdpMid, sdpMLineIndex } }) });
+    }
+  });
+  return cases;
+}
+
 function dataChannel(rnd: () => number): BadInput[] {
   const packr = new Packr({ useRecords: false });
   const d = (name: string, b: Uint8Array | number[]) => ({ kind: 'datachannel' as const, name, data: hex(b) });
@@ -241,7 +258,7 @@ export function makeBadInputs(seed = 19): BadInput[] {
     }
   };
   const marked = signals(rnd).map((c) => (wellFormed(c) ? { ...c, wellFormed: true } : c));
-  return [...wsFrames(rnd), ...marked, ...dataChannel(rnd), ...media(rnd), ...files(rnd)];
+  return [...wsFrames(rnd), ...marked, ...dataChannel(rnd), ...media(rnd), ...files(rnd), ...candidates(rnd)];
 }
 
 export const bytesOf = (c: BadInput): Uint8Array => Uint8Array.from(Buffer.from(c.data, 'hex'));

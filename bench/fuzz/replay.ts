@@ -58,6 +58,31 @@ export async function replaySignal(signalUrl: string, c: BadInput, waitMs = 3000
   }
 }
 
+/**
+ * Candidate messages on one socket after a real offer was answered: each gets a protocol error or nothing (a
+ * usable candidate is taken silently); the replies, in order of arrival.
+ */
+export async function replayCandidates(signalUrl: string, cases: readonly BadInput[], waitMs = 3000): Promise<Outcome[]> {
+  const ws = new WebSocket(signalUrl);
+  ws.on('error', () => undefined);
+  try {
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('close', reject)));
+    const replies: Outcome[] = [];
+    const answered = new Promise<void>((resolve) => ws.on('message', (d) => {
+      const m = JSON.parse(d.toString()) as { type: string; code?: string };
+      if (m.type === 'answer') resolve();
+      else if (m.type === 'error') replies.push(`error:${m.code}`);
+    }));
+    ws.send(JSON.stringify({ type: 'offer', sdp: await realOfferSdp(), options: {} }));
+    await answered;
+    for (const c of cases) ws.send(c.data);
+    await new Promise((r) => setTimeout(r, waitMs));
+    return replies;
+  } finally {
+    ws.close();
+  }
+}
+
 /** A real session (werift peer, loopback) whose results channel and video track take the bad inputs. */
 export async function openFuzzSession(signalUrl: string, token?: string): Promise<NodeClient> {
   return NodeClient.connect(signalUrl, { width: 64, height: 48, fps: 10, loopbackOnly: true, peer: 'werift', token, session: { mapsEvery: 0 } });

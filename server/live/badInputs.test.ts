@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { bytesOf, type BadInput } from '../../bench/fuzz/badInputs.js';
-import { openFuzzSession, replayInSession, replaySignal, replayWsFrame } from '../../bench/fuzz/replay.js';
+import { openFuzzSession, replayCandidates, replayInSession, replaySignal, replayWsFrame } from '../../bench/fuzz/replay.js';
 import { InputError } from '../../shared/errors.js';
 import { projectRoot } from '../../shared/projectRoot.js';
 import { openFrameSource } from '../offline/frameSource.js';
@@ -21,7 +21,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.test('the corpus holds at least 300 cases of every kind', async (t) => {
   t.ok(CORPUS.length >= 300, `${CORPUS.length} cases`);
-  for (const kind of ['ws-frame', 'signal', 'datachannel', 'rtp', 'vp8', 'file'] as const) t.ok(of(kind).length >= 10, `${kind}: ${of(kind).length}`);
+  for (const kind of ['ws-frame', 'signal', 'candidate', 'datachannel', 'rtp', 'vp8', 'file'] as const) t.ok(of(kind).length >= 10, `${kind}: ${of(kind).length}`);
 });
 
 t.test('every bad input ends in an error, a closed connection or a dropped frame; the server lives on', async (t) => {
@@ -49,6 +49,9 @@ t.test('every bad input ends in an error, a closed connection or a dropped frame
   t.ok(malformed.length >= of('signal').length * 0.8, `${of('signal').length - malformed.length} well-formed ones (answered, or refused as out of order)`);
   t.equal(signals.filter((o) => o === 'error:internal').length, 0, 'no internal errors');
   t.equal(await health(), 200, '/health after the signaling messages');
+  // candidates after a real offer reach the WebRTC stack's own parser (they once came back as internal errors)
+  const candidateReplies = await replayCandidates(server.signalUrl, of('candidate'));
+  t.ok(candidateReplies.length > 0 && candidateReplies.every((o) => o === 'error:protocol'), `candidates: ${candidateReplies.length} of ${of('candidate').length} refused as protocol errors, the rest taken; none internal`);
 
   const client = await openFuzzSession(server.signalUrl);
   t.teardown(() => client.close());

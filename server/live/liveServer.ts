@@ -297,7 +297,13 @@ export class LiveServer {
           // a candidate that overtook the offer's processing waits for it: added before the remote description,
           // Firefox's candidates stalled werift's setRemoteDescription for 10 s (measured), past the client's timeout
           await described?.catch(() => undefined);
-          await pc.addIceCandidate(candidateFromWire(m.candidate));
+          try {
+            await pc.addIceCandidate(candidateFromWire(m.candidate));
+          } catch (e) {
+            // the client's candidate, refused by the WebRTC stack: a protocol error (the standard's OperationError
+            // names why; anything else is not passed on)
+            throw new ProtocolError(`signal.candidate: the WebRTC stack could not use this candidate${(e as Error)?.name === 'OperationError' ? ` (${(e as Error).message})` : ''}`);
+          }
         } else {
           await session?.close();
         }

@@ -53,7 +53,13 @@ function candidate(raw: unknown, path: string): IceCandidateWire {
   const mid = c.sdpMid ?? null, index = c.sdpMLineIndex ?? null;
   if (mid !== null && typeof mid !== 'string') throw new ProtocolError(`${path}.sdpMid: expected a string or null, got ${typeof mid}`);
   if (index !== null && !(Number.isInteger(index) && (index as number) >= 0 && (index as number) < 64)) throw new ProtocolError(`${path}.sdpMLineIndex: expected an integer 0..63 or null, got ${String(index)}`);
-  return { candidate: str(c, 'candidate', path, 1024), sdpMid: mid as string | null, sdpMLineIndex: index as number | null };
+  const text = str(c, 'candidate', path, 1024);
+  // an address, or a browser's mDNS name: a host name would make the server look it up (a DNS query a client chooses)
+  const address = text.split(' ')[4];
+  if (address !== undefined && !/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]+|[0-9a-zA-Z-]{1,64}\.local)$/.test(address)) {
+    throw new ProtocolError(`${path}.candidate: the address must be an IP address or an mDNS name (.local), got ${JSON.stringify(address.slice(0, 64))}`);
+  }
+  return { candidate: text, sdpMid: mid as string | null, sdpMLineIndex: index as number | null };
 }
 
 /**

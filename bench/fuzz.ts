@@ -10,7 +10,6 @@
  *   npm run bench -- fuzz --offer-storm 100   # N real offers at once, three times, against --max-sessions 4: the
  *                                             # server's memory before, at its peak and after
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { Packr } from 'msgpackr';
 import { projectRoot } from '../shared/projectRoot.js';
 import { parseFlags, intFlag, numberFlag } from '../server/cli/args.js';
 import { saveBenchResult } from './benchResult.js';
+import { startServeProcess, type ServeProcess } from './serveProcess.js';
 import { makeBadInputs, mutate, OFFER_SKELETON, seededRandom, wsFrame, type BadInput } from './fuzz/badInputs.js';
 import { openFuzzSession, realOfferSdp, replayInSession, replaySignal, replayWsFrame } from './fuzz/replay.js';
 import type { NodeClient } from '../client/node/nodeClient.js';
@@ -90,23 +90,17 @@ export async function benchFuzz(argv: string[]): Promise<void> {
   console.log(`saved ${saveBenchResult('fuzz', { minutes, seed }, { cases: total, seconds, casesPerSecond: total / seconds, counts, findings })}`);
 }
 
-async function startServer(extra: string[] = []): Promise<{ child: ChildProcess; httpUrl: string; signalUrl: string; takeLog: () => string[] }> {
-  const child = spawn(process.execPath, [join(projectRoot(), 'build', 'server', 'cli', 'main.js'), 'serve', '--loopback', '--host', '127.0.0.1', '--port', '0', '--max-sessions', '4', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** A serve process whose log the bench reads: each call to takeLog() returns the lines since the last. */
+async function startServer(extra: string[] = []): Promise<ServeProcess & { takeLog: () => string[] }> {
+  const server = await startServeProcess(['--max-sessions', '4', ...extra], 'pipe');
   let log: string[] = [];
-  child.stderr!.on('data', (d: Buffer) => (log = log.concat(d.toString().split('\n').filter(Boolean))).length > 1000 && (log = log.slice(-1000)));
-  const signalUrl = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      const m = /signaling on (ws:\/\/[^\s,]+)/.exec(d.toString());
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`facelive serve exited (${code})`)));
-  });
+  server.child.stderr!.on('data', (d: Buffer) => (log = log.concat(d.toString().split('\n').filter(Boolean))).length > 1000 && (log = log.slice(-1000)));
   const takeLog = () => {
     const l = log;
     log = [];
     return l;
   };
-  return { child, signalUrl, httpUrl: signalUrl.replace(/^ws/, 'http').replace(/\/signal$/, ''), takeLog };
+  return { ...server, takeLog };
 }
 
 /** Resident memory of a process, MB (Linux). */

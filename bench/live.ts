@@ -13,7 +13,6 @@
  * --replay takes the encoder out: the video is VP8-coded once before timing and each client replays it (from its
  * keyframe again when the server asks for one), which is what the server sees when its clients are elsewhere.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +24,7 @@ import { loadHeadAssets } from '../server/synth/headAssets.js';
 import { planSequence, SequenceRenderer } from '../server/synth/sequence.js';
 import { y4mFile } from '../shared/io/y4m.js';
 import { DEFAULT_SESSION_OPTIONS } from '../shared/signaling.js';
-import { projectRoot } from '../shared/projectRoot.js';
+import { startServeProcess } from './serveProcess.js';
 import { saveBenchResult } from './benchResult.js';
 import { launchChromium, readPageState, type PageState } from './browsers.js';
 import { median, percentile, widescreenI420 } from './engineAccuracy.js';
@@ -42,7 +41,7 @@ export async function benchLive(argv: string[]): Promise<void> {
   const renderer = new SequenceRenderer(plan, assets);
   const video = Array.from({ length: plan.spec.frames }, (_, f) => widescreenI420(renderer.render(f), plan.intrinsics).pixels);
   const threads = v.threads === undefined ? null : intFlag('bench live', v, 'threads', 1, 1, 16);
-  const { child: server, url } = await startServer(threads);
+  const { child: server, signalUrl: url } = await startServeProcess(['--max-sessions', '8', ...(threads === null ? [] : ['--threads', String(threads)])]);
   const report: Record<string, unknown> = {};
   try {
     if (v.browser) {
@@ -57,19 +56,6 @@ export async function benchLive(argv: string[]): Promise<void> {
   }
   const name = v.browser ? 'live-browser' : ['live', v.replay ? 'replay' : '', mapsEvery !== 1 ? `maps-every-${mapsEvery}` : '', mapsStride !== DEFAULT_SESSION_OPTIONS.mapsStride ? `maps-stride-${mapsStride}` : ''].filter(Boolean).join('-');
   console.log(`saved ${saveBenchResult(name, { streams: streamCounts, frames, mapsEvery, mapsStride, peer, replay: v.replay === true, browser: v.browser === true, threads }, report)}`);
-}
-
-/** `threads` null: serve's default */
-async function startServer(threads: number | null): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(projectRoot(), 'build', 'server', 'cli', 'main.js'), 'serve', '--loopback', '--host', '127.0.0.1', '--port', '0', '--max-sessions', '8', ...(threads === null ? [] : ['--threads', String(threads)])], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      const m = /signaling on (ws:\/\/[^\s,]+)/.exec(d.toString());
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`facelive serve exited (${code})`)));
-  });
-  return { child, url };
 }
 
 /** Median of each server stage over the results (ms). */

@@ -27,6 +27,11 @@ export type ServerSignal =
 
 const MAX_SDP = 64 * 1024;
 
+/** The connection address of an ICE candidate line ("candidate:foundation component transport priority ADDRESS port typ ..."). */
+export function candidateAddress(candidate: string): string | undefined {
+  return candidate.replace(/^a=/, '').split(' ')[4];
+}
+
 /** A peer's ICE candidate (werift's or a browser's RTCIceCandidate) for the wire; null when it has none. */
 export function candidateToWire(c: { candidate?: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | undefined): IceCandidateWire | null {
   return c?.candidate ? { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } : null;
@@ -55,7 +60,7 @@ function candidate(raw: unknown, path: string): IceCandidateWire {
   if (index !== null && !(Number.isInteger(index) && (index as number) >= 0 && (index as number) < 64)) throw new ProtocolError(`${path}.sdpMLineIndex: expected an integer 0..63 or null, got ${String(index)}`);
   const text = str(c, 'candidate', path, 1024);
   // an address, or a browser's mDNS name: a host name would make the server look it up (a DNS query a client chooses)
-  const address = text.split(' ')[4];
+  const address = candidateAddress(text);
   if (address !== undefined && !/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]+|[0-9a-zA-Z-]{1,64}\.local)$/.test(address)) {
     throw new ProtocolError(`${path}.candidate: the address must be an IP address or an mDNS name (.local), got ${JSON.stringify(address.slice(0, 64))}`);
   }

@@ -21,7 +21,8 @@ t.test('idle connections cannot lock others out: a cap on connections, and idle 
     s.on('close', () => closedByServer++);
     sockets.push(s);
   }
-  await sleep(300);
+  // accepted and closed as soon as the server gets to them (later on a loaded machine)
+  for (let waited = 0; waited < 500 && closedByServer < 4; waited += 50) await sleep(50); // before the 0.6 s idle rule
   t.ok(closedByServer >= 4, `${closedByServer} of 12 closed at once (the cap is 8)`);
   // idle after 0.6 s, checked every 0.6 s: gone within a few seconds even on a loaded machine
   for (let waited = 0; waited < 8000 && closedByServer < 12; waited += 100) await sleep(100);
@@ -79,6 +80,7 @@ t.test('one address cannot take every connection, and a signaling flood is close
     s.on('close', () => closedAtOnce++);
     return s;
   });
+  for (let waited = 0; waited < 5000 && closedAtOnce < 3; waited += 50) await sleep(50);
   await sleep(300);
   t.equal(closedAtOnce, 3, '3 of 7 connections from one address closed (the cap per address is 4)');
   for (const s of sockets) s.destroy();

@@ -12,7 +12,7 @@ import { RTCPeerConnection } from 'werift';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { InputError, ProtocolError } from '../../shared/errors.js';
 import { loadFacekit } from '../../shared/facekit/loadFacekit.js';
-import { candidateFromWire, candidateToWire, parseClientSignal, type ServerSignal } from '../../shared/signaling.js';
+import { candidateAddress, candidateFromWire, candidateToWire, parseClientSignal, type ServerSignal } from '../../shared/signaling.js';
 import { WIRE_VERSION, type HelloMessage } from '../../shared/wire/schema.js';
 import { FaceEngine } from '../engine/engine.js';
 import { buildFaceTemplate } from '../engine/faceTemplate.js';
@@ -48,6 +48,9 @@ export interface LiveServerOptions {
 
 /** An offer whose peer is not connected by then gives its place back (a client that never finishes ICE). */
 const CONNECT_TIMEOUT_MS = 20_000;
+
+/** a connection silent this long before its request, or a signaling socket without an offer, is closed */
+const DEFAULT_IDLE_MS = 10_000;
 
 /** signaling messages per socket: a burst of this many, then this many per second */
 const SIGNAL_BURST = 200;
@@ -98,8 +101,8 @@ export class LiveServer {
 
   static async start(o: LiveServerOptions): Promise<LiveServer> {
     const facekit = loadFacekit();
-    const engine = await FaceEngine.create({ modelPath: o.modelPath, threads: o.threads ?? (liveModelThreads()), template: buildFaceTemplate(facekit) });
-    const idleMs = o.idleMs ?? 10_000;
+    const engine = await FaceEngine.create({ modelPath: o.modelPath, threads: o.threads ?? liveModelThreads(), template: buildFaceTemplate(facekit) });
+    const idleMs = o.idleMs ?? DEFAULT_IDLE_MS;
     // checked every second, not node's 30 s: an idle connection is gone soon after idleMs
     const http = createServer({ headersTimeout: idleMs, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.min(1000, idleMs) });
     http.maxConnections = o.maxConnections ?? 256;
@@ -198,7 +201,7 @@ export class LiveServer {
       if (pc) return;
       this.refused.signalingIdle++;
       ws.close(1008, 'no offer in time');
-    }, this.o.idleMs ?? 10_000);
+    }, this.o.idleMs ?? DEFAULT_IDLE_MS);
     idle.unref();
     ws.once('close', () => clearTimeout(idle));
     /** settles once the offer is the remote description: a client's candidates can overtake the answer */
@@ -242,7 +245,7 @@ export class LiveServer {
             let early: ServerSignal[] | null = [];
             pc.onIceCandidate.subscribe((c) => {
               const candidate = candidateToWire(c);
-              if (!candidate || !advertises(net, candidate.candidate.split(' ')[4] ?? '')) return;
+              if (!candidate || !advertises(net, candidateAddress(candidate.candidate) ?? '')) return;
               if (early) early.push({ type: 'candidate', candidate });
               else reply({ type: 'candidate', candidate });
             });

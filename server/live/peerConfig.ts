@@ -4,6 +4,7 @@
  */
 import { isIPv4 } from 'node:net';
 import { useVP8, type PeerConfig, type RTCPeerConnection } from 'werift';
+import { candidateAddress } from '../../shared/signaling.js';
 
 export interface PeerNetwork {
   /** candidates on 127.0.0.1 only (tests, one-machine demos) */
@@ -69,5 +70,5 @@ export function advertises(net: PeerNetwork, address: string): boolean {
 /** A local description with the candidates `advertises` refuses taken out. */
 export function advertisedSdp(net: PeerNetwork, sdp: string): string {
   if (onlyAddress(net) === null) return sdp;
-  return sdp.split('\r\n').filter((l) => !l.startsWith('a=candidate:') || advertises(net, l.split(' ')[4] ?? '')).join('\r\n');
+  return sdp.split('\r\n').filter((l) => !l.startsWith('a=candidate:') || advertises(net, candidateAddress(l) ?? '')).join('\r\n');
 }

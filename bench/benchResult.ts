@@ -3,7 +3,7 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
-import { projectRoot } from '../shared/projectRoot.js';
+import { projectRoot } from '../node/projectRoot.js';
 import { DEFAULT_MODEL_PATH } from '../server/engine/model/defaults.js';
 
 export function machine(): { cpu: string; cores: number; memoryGiB: number; node: string } {

@@ -8,8 +8,8 @@
  */
 import type { FaceResult } from '../server/engine/engine.js';
 import type { TrackedMesh } from '../server/engine/trackedMesh.js';
-import type { Intrinsics } from '../server/synth/camera.js';
-import type { RenderedFrame } from '../server/synth/sequence.js';
+import type { Intrinsics } from '../synth/camera.js';
+import type { RenderedFrame } from '../synth/sequence.js';
 import { rgbToI420 } from '../shared/io/y4m.js';
 import { PartId } from '../shared/parts.js';
 

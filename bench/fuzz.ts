@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
-import { projectRoot } from '../shared/projectRoot.js';
+import { projectRoot } from '../node/projectRoot.js';
 import { parseFlags, intFlag, numberFlag } from '../server/cli/args.js';
 import { saveBenchResult } from './benchResult.js';
 import { startServeProcess, type ServeProcess } from './serveProcess.js';

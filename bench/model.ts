@@ -24,13 +24,13 @@ import { FaceModel, type StepOutputs, type StreamState } from '../server/engine/
 import { imageToModelInput } from '../server/engine/crop.js';
 import { argmaxParts } from '../server/engine/engine.js';
 import { CanonicalIndex } from '../server/engine/track/canonicalIndex.js';
-import { mat3Vec } from '../server/synth/camera.js';
-import { loadHeadAssets } from '../server/synth/headAssets.js';
-import { identityWeights } from '../server/synth/sequence.js';
-import { renderScene } from '../server/synth/testScenes.js';
+import { mat3Vec } from '../synth/camera.js';
+import { loadHeadAssets } from '../synth/headAssets.js';
+import { identityWeights } from '../synth/sequence.js';
+import { renderScene } from '../synth/testScenes.js';
 import { parseNpy } from '../shared/io/npy.js';
 import { hasCanonical } from '../shared/parts.js';
-import { projectRoot } from '../shared/projectRoot.js';
+import { projectRoot } from '../node/projectRoot.js';
 import { resultNameFor, saveBenchResult } from './benchResult.js';
 import { mean, median } from './engineAccuracy.js';
 import { grayFromRgb, pyramid, trackLk } from './lucasKanade.js';

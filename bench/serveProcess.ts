@@ -1,7 +1,7 @@
 /** `facelive serve` as a child process on a free loopback port, for the benches that measure it from outside. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { projectRoot } from '../shared/projectRoot.js';
+import { projectRoot } from '../node/projectRoot.js';
 
 export interface ServeProcess {
   readonly child: ChildProcess;

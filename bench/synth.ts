@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFlags, intFlag } from '../server/cli/args.js';
-import { runSynth } from '../server/synth/dataset.js';
-import { loadHeadAssets } from '../server/synth/headAssets.js';
-import { planSequence, SequenceRenderer } from '../server/synth/sequence.js';
+import { runSynth } from '../synth/dataset.js';
+import { loadHeadAssets } from '../synth/headAssets.js';
+import { planSequence, SequenceRenderer } from '../synth/sequence.js';
 import { saveBenchResult } from './benchResult.js';
 
 export async function benchSynth(argv: string[]): Promise<void> {

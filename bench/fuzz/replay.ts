@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { RTCPeerConnection } from 'werift';
 import WebSocket from 'ws';
 import { NodeClient } from '../../client/node/nodeClient.js';
-import { peerConfig } from '../../server/live/peerConfig.js';
+import { peerConfig } from '../../node/webrtc/peerConfig.js';
 import { bytesOf, type BadInput } from './badInputs.js';
 
 export type Outcome = 'closed' | 'open' | `error:${string}` | 'answer' | 'no reply';

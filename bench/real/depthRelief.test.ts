@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { CropPlacement } from '../../shared/cropPlacement.js';
 import { PartId } from '../../shared/parts.js';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 import { cropToModelInput, type FramePixels } from '../../server/engine/crop.js';
 import { DetectorModel } from '../../server/engine/model/detectorModel.js';
 import { detectFaces, wholeFrameViews, type DetectedFace } from '../../server/engine/detect/faceDetector.js';

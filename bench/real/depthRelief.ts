@@ -24,6 +24,7 @@
  *
  * Coordinates: frame and crop pixels with pixel centres at integers (as everywhere in the project).
  */
+import type { PinholeIntrinsics } from '../../shared/camera.js';
 import type { CropPlacement } from '../../shared/cropPlacement.js';
 import { PartId } from '../../shared/parts.js';
 import { pearson } from './landmarkMetrics.js';
@@ -180,13 +181,8 @@ export function meshDepthAt(points468: ArrayLike<number>, x: number, y: number, 
 // ---------------------------------------------------------------------------------------------------------------------
 // our side
 
-/** Pinhole intrinsics of the frame, frame pixels (server/engine/engine.ts FrameIntrinsics). */
-export interface Intrinsics {
-  readonly fx: number;
-  readonly fy: number;
-  readonly cx: number;
-  readonly cy: number;
-}
+/** Pinhole intrinsics of the frame, frame pixels (the engine's FrameIntrinsics). */
+export type Intrinsics = PinholeIntrinsics;
 
 /** Our depth map and where it lies (FaceResult's maps.depth, maps.size and placement). */
 export interface OurDepth {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 import type { FramePixels } from '../../server/engine/crop.js';
 import { DetectorModel } from '../../server/engine/model/detectorModel.js';
 import { detectFaces, wholeFrameViews } from '../../server/engine/detect/faceDetector.js';

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { openOnnxSession } from '../../server/engine/model/onnxSession.js';
 import { InputError, ModelContractError } from '../../shared/errors.js';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 import { cropToModelInput, type FramePixels } from '../../server/engine/crop.js';
 import { rollOf, type DetectedFace } from '../../server/engine/detect/faceDetector.js';
 import { CropPlacement } from '../../shared/cropPlacement.js';

@@ -33,7 +33,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { openOnnxSession } from '../../server/engine/model/onnxSession.js';
 import { AssetError, InputError, ModelContractError } from '../../shared/errors.js';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 import type { FramePixels } from '../../server/engine/crop.js';
 import type { DetectedFace } from '../../server/engine/detect/faceDetector.js';
 

@@ -9,7 +9,7 @@ import { RtpHeader, RtpPacket } from 'werift';
 import { Vp8Packetizer } from 'werift/nonstandard';
 import WebSocket from 'ws';
 import { InvalidStateError } from '../../shared/errors.js';
-import { Vp8Encoder, type I420Frame } from '../../shared/media/vp8Codec.js';
+import { Vp8Encoder, type I420Frame } from '../../node/media/vp8Codec.js';
 import type { SessionOptionsWire } from '../../shared/signaling.js';
 import { encodeMessage, type HelloMessage, type ResultMessage, type StatsMessage } from '../../shared/wire/schema.js';
 import { OfferExchange } from '../sdk/offerExchange.js';

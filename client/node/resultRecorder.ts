@@ -1,15 +1,15 @@
 /**
  * `facelive client --out`: what came back from the server, saved in `facelive reconstruct`'s formats (map stacks,
- * tracks, landmarks, pose and blendshapes; server/offline/exporters/frameTables.ts), one row per result in the
+ * tracks, landmarks, pose and blendshapes; node/io/frameTables.ts), one row per result in the
  * order they arrived, numbered by the source frame they belong to. Maps travel on a lossy channel: a result whose
  * maps were lost keeps zero maps and says so in crops.json.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeOutputFolder } from '../../shared/io/outputFolder.js';
+import { makeOutputFolder } from '../../node/io/outputFolder.js';
 import type { PlainMaps } from '../../shared/wire/mapCodec.js';
 import type { HelloMessage, ResultMessage } from '../../shared/wire/schema.js';
-import { writeMapStacks, writePoseJson, writeTracksAndLandmarks } from '../../server/offline/exporters/frameTables.js';
+import { writeMapStacks, writePoseJson, writeTracksAndLandmarks } from '../../node/io/frameTables.js';
 import type { DecodedMapsEvent } from '../sdk/resultStream.js';
 
 const VISIBILITY = ['occluded', 'lowConfidence', 'visible'];

@@ -1,7 +1,7 @@
 /** ClientPeer on werift (see clientPeer.ts). */
 import { MediaStreamTrack, RTCPeerConnection, type RTCDataChannel } from 'werift';
 import { candidateFromWire, candidateToWire, type IceCandidateWire } from '../../shared/signaling.js';
-import { peerConfig, withoutUnnamedStun } from '../../server/live/peerConfig.js';
+import { peerConfig, withoutUnnamedStun } from '../../node/webrtc/peerConfig.js';
 import type { ClientPeer, ClientPeerHandlers } from './clientPeer.js';
 
 export class WeriftPeer implements ClientPeer {

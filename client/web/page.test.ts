@@ -13,9 +13,9 @@ import { launchChromium, launchFirefox, readPageState } from '../../bench/browse
 import { median, widescreenI420 } from '../../bench/engineAccuracy.js';
 import { y4mFile } from '../../shared/io/y4m.js';
 import { PartId } from '../../shared/parts.js';
-import { projectRoot } from '../../shared/projectRoot.js';
-import { loadHeadAssets } from '../../server/synth/headAssets.js';
-import { planSequence, SequenceRenderer } from '../../server/synth/sequence.js';
+import { projectRoot } from '../../node/projectRoot.js';
+import { loadHeadAssets } from '../../synth/headAssets.js';
+import { planSequence, SequenceRenderer } from '../../synth/sequence.js';
 import { LiveServer } from '../../server/live/liveServer.js';
 import { mapPixelToFrame } from '../sdk/mapsCloud.js';
 

@@ -16,10 +16,10 @@ import { join } from 'node:path';
 import { intFlag, parseFlags } from '../../server/cli/args.js';
 import { detectFaces, wholeFrameViews } from '../../server/engine/detect/faceDetector.js';
 import { DetectorModel } from '../../server/engine/model/detectorModel.js';
-import { loadHeadAssets } from '../../server/synth/headAssets.js';
-import { planSequence, SequenceRenderer } from '../../server/synth/sequence.js';
+import { loadHeadAssets } from '../../synth/headAssets.js';
+import { planSequence, SequenceRenderer } from '../../synth/sequence.js';
 import { hasCanonical } from '../../shared/parts.js';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 import { FaceApiLandmarks } from '../../bench/reference/faceApiLandmarks.js';
 
 /** The head faces the camera within this angle (the jaw points of a turned head follow its silhouette instead). */

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 
 // MediaPipe Face Mesh: the committed TF.js graph model -> PyTorch (models/train/facelive_model/mediapipe_facemesh.py)
 // -> ONNX (models/train/convert_facemesh.py), compared with what the original TF.js runtime computed on the same

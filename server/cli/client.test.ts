@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNpy } from '../../shared/io/npy.js';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 import { LiveServer } from '../live/liveServer.js';
 
 const MAIN = join(projectRoot(), 'build', 'server', 'cli', 'main.js');

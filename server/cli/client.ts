@@ -7,7 +7,7 @@ import { ResultRecorder } from '../../client/node/resultRecorder.js';
 import { UsageError } from '../../shared/errors.js';
 import { DEFAULT_SESSION_OPTIONS, SESSION_OPTION_LIMITS } from '../../shared/sessionOptions.js';
 import { rgbToI420 } from '../../shared/io/y4m.js';
-import type { I420Frame } from '../../shared/media/vp8Codec.js';
+import type { I420Frame } from '../../node/media/vp8Codec.js';
 import { openFrameSource } from '../offline/frameSource.js';
 import { intFlag, numberFlag, parseFlags, tokenFlag } from './args.js';
 import { stopOnSignal, Progress } from './progress.js';

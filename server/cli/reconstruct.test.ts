@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNpy } from '../../shared/io/npy.js';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 import { readDepthPng16 } from '../offline/exporters/png16.js';
 
 const MAIN = join(projectRoot(), 'build', 'server', 'cli', 'main.js');

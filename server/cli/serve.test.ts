@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 
 const MAIN = join(projectRoot(), 'build', 'server', 'cli', 'main.js');
 const serve = (args: string[]) => spawnSync(process.execPath, [MAIN, 'serve', ...args], { encoding: 'utf8', timeout: 60_000 });

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 
 const MAIN = join(projectRoot(), 'build', 'server', 'cli', 'main.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'facelive-synth-'));

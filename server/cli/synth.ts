@@ -1,8 +1,8 @@
-/** `facelive synth`: render synthetic face sequences with exact ground truth (see server/synth/). */
+/** `facelive synth`: render synthetic face sequences with exact ground truth (see synth/). */
 import { resolve } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
-import { runSynth, type SynthRun } from '../synth/dataset.js';
-import { SPLITS } from '../synth/splits.js';
+import { runSynth, type SynthRun } from '../../synth/dataset.js';
+import { SPLITS } from '../../synth/splits.js';
 import { choiceFlag, intFlag, parseFlags } from './args.js';
 import { Progress, stopOnSignal } from './progress.js';
 

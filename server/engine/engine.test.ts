@@ -1,9 +1,9 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { projectRoot } from '../../shared/projectRoot.js';
-import { loadHeadAssets } from '../synth/headAssets.js';
-import { renderScene } from '../synth/testScenes.js';
-import { planSequence, SequenceRenderer } from '../synth/sequence.js';
+import { projectRoot } from '../../node/projectRoot.js';
+import { loadHeadAssets } from '../../synth/headAssets.js';
+import { renderScene } from '../../synth/testScenes.js';
+import { planSequence, SequenceRenderer } from '../../synth/sequence.js';
 import { FaceEngine, type FaceResult } from './engine.js';
 import { buildFaceTemplate } from './faceTemplate.js';
 import { FACE_REGION_DEFAULTS } from './faceRegion.js';

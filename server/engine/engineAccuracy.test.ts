@@ -7,10 +7,10 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { faceVerticesOf, frameErrors, mean, median, widescreenI420 } from '../../bench/engineAccuracy.js';
-import { projectRoot } from '../../shared/projectRoot.js';
-import { loadHeadAssets } from '../synth/headAssets.js';
-import { planSequence, SequenceRenderer } from '../synth/sequence.js';
-import { groundTruthCanonical, renderScene } from '../synth/testScenes.js';
+import { projectRoot } from '../../node/projectRoot.js';
+import { loadHeadAssets } from '../../synth/headAssets.js';
+import { planSequence, SequenceRenderer } from '../../synth/sequence.js';
+import { groundTruthCanonical, renderScene } from '../../synth/testScenes.js';
 import { FaceEngine } from './engine.js';
 import { buildFaceTemplate } from './faceTemplate.js';
 import { CanonicalIndex } from './track/canonicalIndex.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssetError } from '../../shared/errors.js';
 import type { FacekitModel } from '../../shared/facekit/facekitModel.js';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 import { buildFaceTopology, NOT_RENDERED } from '../../shared/facekit/faceTopology.js';
 import { BlendshapeFitter } from './track/blendshapes.js';
 import { RigidRegion } from './track/rigidRegion.js';

@@ -2,26 +2,21 @@
  * The engine's public types: what a frame is, what a session is asked, what a result holds. Apart from engine.ts so
  * that the stages (track/, pointCloud) can name them without importing the engine back.
  */
+import { DEFAULT_FOV_DEG, intrinsicsFromFov, type PinholeIntrinsics } from '../../shared/camera.js';
 import type { CropBox, CropPlacement } from '../../shared/cropPlacement.js';
 import type { FramePixels } from './crop.js';
 import type { FaceRegionOptions } from './faceRegion.js';
 import type { FaceTemplate, LandmarkConvention } from './faceTemplate.js';
 import type { RigidPose } from './track/headPose.js';
 
-/** Pinhole intrinsics of the frame, pixels (centres at integers). */
-export interface FrameIntrinsics {
-  readonly fx: number;
-  readonly fy: number;
-  readonly cx: number;
-  readonly cy: number;
-}
+/** Pinhole intrinsics of the frame, pixels (centres at integers): the camera model shared with the generator. */
+export type FrameIntrinsics = PinholeIntrinsics;
 
-/** Without intrinsics from the caller, a 60° horizontal field of view (a typical webcam) is assumed. */
-export const DEFAULT_FOV_DEG = 60;
+export { DEFAULT_FOV_DEG };
 
 export function defaultIntrinsics(width: number, height: number, fovDeg = DEFAULT_FOV_DEG): FrameIntrinsics {
-  const f = width / 2 / Math.tan((fovDeg * Math.PI) / 360);
-  return { fx: f, fy: f, cx: (width - 1) / 2, cy: (height - 1) / 2 };
+  const { fx, fy, cx, cy } = intrinsicsFromFov(width, height, fovDeg);
+  return { fx, fy, cx, cy };
 }
 
 export interface DecodedFrame {

@@ -3,8 +3,8 @@
  * Messages are typed in decoder.ts.
  */
 import { parentPort } from 'node:worker_threads';
-import { Vp8Decoder } from '../../shared/media/vp8Codec.js';
-import type { DecodeReply, DecodeRequest } from './decoder.js';
+import { Vp8Decoder } from '../../node/media/vp8Codec.js';
+import type { DecodeReply, DecodeRequest } from './decodeMessages.js';
 
 const port = parentPort;
 if (!port) throw new Error('decodeWorker.ts must run in a worker thread');

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ProtocolError } from '../../shared/errors.js';
-import { Vp8Encoder } from '../../shared/media/vp8Codec.js';
+import { Vp8Encoder } from '../../node/media/vp8Codec.js';
 import { Decoder } from './decoder.js';
 
 t.test('Decoder decodes VP8 in its worker; a corrupt frame rejects with ProtocolError and the next still decodes', async (t) => {

@@ -5,17 +5,10 @@
  */
 import { Worker } from 'node:worker_threads';
 import { InvalidStateError, ProtocolError } from '../../shared/errors.js';
-import type { I420Frame } from '../../shared/media/vp8Codec.js';
+import type { I420Frame } from '../../node/media/vp8Codec.js';
 import { PendingReplies } from '../pendingReplies.js';
 import { stopWorker } from '../stopWorker.js';
-
-export type DecodeRequest = { kind: 'decode'; id: number; data: Uint8Array } | { kind: 'close' };
-export type DecodeReply =
-  | { kind: 'ready' }
-  | { kind: 'failed'; message: string }
-  | { kind: 'frame'; id: number; width: number; height: number; data: Uint8Array }
-  | { kind: 'none'; id: number }
-  | { kind: 'error'; id: number; message: string };
+import type { DecodeReply, DecodeRequest } from './decodeMessages.js';
 
 export class Decoder {
   private readonly pending = new PendingReplies<I420Frame | null>();

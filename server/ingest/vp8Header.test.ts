@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Vp8Encoder } from '../../shared/media/vp8Codec.js';
+import { Vp8Encoder } from '../../node/media/vp8Codec.js';
 import { vp8KeyframeSize } from './vp8Header.js';
 
 t.test('vp8KeyframeSize() reads what a real encoder wrote, and refuses what is not a keyframe', async (t) => {

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import WebSocket from 'ws';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 import { NodeClient } from '../../client/node/nodeClient.js';
 import { LiveServer, originAllowed } from './liveServer.js';
 

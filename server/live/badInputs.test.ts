@@ -10,7 +10,7 @@ import t from 'tap';
 import { bytesOf, type BadInput } from '../../bench/fuzz/badInputs.js';
 import { openFuzzSession, replayCandidates, replayInSession, replaySignal, replayWsFrame } from '../../bench/fuzz/replay.js';
 import { InputError } from '../../shared/errors.js';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 import { openFrameSource } from '../offline/frameSource.js';
 import { LiveServer } from './liveServer.js';
 

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { widescreenI420 } from '../../bench/engineAccuracy.js';
 import { NodeClient } from '../../client/node/nodeClient.js';
-import { projectRoot } from '../../shared/projectRoot.js';
+import { projectRoot } from '../../node/projectRoot.js';
 import type { ResultMessage } from '../../shared/wire/schema.js';
-import { loadHeadAssets } from '../synth/headAssets.js';
-import { planSequence, SequenceRenderer, type RenderedFrame } from '../synth/sequence.js';
+import { loadHeadAssets } from '../../synth/headAssets.js';
+import { planSequence, SequenceRenderer, type RenderedFrame } from '../../synth/sequence.js';
 import { LiveServer } from './liveServer.js';
 import { realOfferSdp } from '../../bench/fuzz/replay.js';
 

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { RTCPeerConnection } from 'werift';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { InputError, ProtocolError } from '../../shared/errors.js';
-import { loadFacekit } from '../../shared/facekit/loadFacekit.js';
+import { loadFacekit } from '../../node/facekit/loadFacekit.js';
 import { candidateAddress, candidateFromWire, candidateToWire, parseClientSignal, type ServerSignal } from '../../shared/signaling.js';
 import { WIRE_VERSION, type HelloMessage } from '../../shared/wire/schema.js';
 import { FaceEngine } from '../engine/engine.js';
@@ -19,7 +19,7 @@ import { buildFaceTemplate } from '../engine/faceTemplate.js';
 import { TrackedMesh } from '../engine/trackedMesh.js';
 import { Decoder } from '../ingest/decoder.js';
 import { LiveSession } from './liveSession.js';
-import { advertisedSdp, advertises, peerConfig, withoutUnnamedStun } from './peerConfig.js';
+import { advertisedSdp, advertises, peerConfig, withoutUnnamedStun } from '../../node/webrtc/peerConfig.js';
 import { StaticFiles } from './staticFiles.js';
 import { liveModelThreads } from '../engine/model/defaults.js';
 

@@ -17,7 +17,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** build/web beside build/server */
-export const PAGE_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+export const PAGE_DIR = fileURLToPath(new URL('../../web', import.meta.url));
 
 export class StaticFiles {
   private readonly files = new Map<string, { body: Buffer; type: string }>();

@@ -6,17 +6,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../shared/errors.js';
-import { makeOutputFolder } from '../../shared/io/outputFolder.js';
+import { makeOutputFolder } from '../../node/io/outputFolder.js';
 import { hasCanonical } from '../../shared/parts.js';
 import { FaceEngine, defaultIntrinsics, type FaceResult } from '../engine/engine.js';
 import type { CropBox } from '../../shared/cropPlacement.js';
 import { cropToModelInput, modelInputToRgb } from '../engine/crop.js';
 import { pointCloud } from '../engine/pointCloud.js';
-import { loadFacekit } from '../../shared/facekit/loadFacekit.js';
+import { loadFacekit } from '../../node/facekit/loadFacekit.js';
 import { buildFaceTemplate } from '../engine/faceTemplate.js';
-import { renderPreview } from '../synth/preview.js';
+import { renderPreview } from '../../node/images/mapsPreview.js';
 import { TrackedMesh } from '../engine/trackedMesh.js';
-import { writeMapStacks, writePoseJson, writeTracksAndLandmarks } from './exporters/frameTables.js';
+import { writeMapStacks, writePoseJson, writeTracksAndLandmarks } from '../../node/io/frameTables.js';
 import { encodeTrackedGlb } from './exporters/gltf.js';
 import { ObjWriter } from './exporters/obj.js';
 import { depthPng16 } from './exporters/png16.js';
@@ -173,5 +173,5 @@ function asPreview(rgb: Uint8Array, r: Face, S: number) {
     landmarks[l * 3 + 1] = r.placement.cropY(r.landmarks[l * 3], r.landmarks[l * 3 + 1]);
     landmarks[l * 3 + 2] = r.landmarks[l * 3 + 2];
   }
-  return { width: S, height: S, rgb, depth, canonical, mask, landmarks, triangle: new Int32Array(n), barycentric: new Float32Array(n * 3) };
+  return { width: S, height: S, rgb, depth, canonical, mask, landmarks };
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { loadFacekit } from './loadFacekit.js';
+import { loadFacekit } from '../../node/facekit/loadFacekit.js';
 import { MeshEvaluator } from './meshEvaluator.js';
 
 const model = loadFacekit();

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { ProtocolError } from '../errors.js';
 import { CANONICAL_STEP_M, decodeMaps, DEPTH_STEP_M, encodeMaps, type PlainMaps } from './mapCodec.js';
-import { renderScene, groundTruthCanonical } from '../../server/synth/testScenes.js';
+import { renderScene, groundTruthCanonical } from '../../synth/testScenes.js';
 
 function sceneMaps(size: number): PlainMaps {
   const s = renderScene({ size, yawDeg: 20, identity: 4, seed: 'codec' });

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
-import { Rng } from '../../synth/random.js';
-import { sampleBackground } from '../../synth/background.js';
+import { Rng } from '../../../synth/random.js';
+import { sampleBackground } from '../../../synth/background.js';
 import { DetectorModel } from '../model/detectorModel.js';
 import type { FramePixels } from '../crop.js';
 import { BLAZEFACE_ANCHORS, decodeBlazeFace } from './blazeFace.js';

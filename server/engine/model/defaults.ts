@@ -1,7 +1,7 @@
 /** The defaults every command and bench shares: which model file, and how many threads its worker runs. */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../../../shared/projectRoot.js';
+import { projectRoot } from '../../../node/projectRoot.js';
 
 /** the shipped model (its card: models/README.md) */
 export const DEFAULT_MODEL_PATH = join(projectRoot(), 'models', 'facestream-small.onnx');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InputError, ModelContractError } from '../../../shared/errors.js';
 import { openOnnxSession } from './onnxSession.js';
-import { projectRoot } from '../../../shared/projectRoot.js';
+import { projectRoot } from '../../../node/projectRoot.js';
 import { BLAZEFACE_ANCHORS, BLAZEFACE_INPUT } from '../detect/blazeFace.js';
 
 export const DEFAULT_DETECTOR_PATH = join(projectRoot(), 'models', 'third_party', 'blazeface', 'face_detection_front_128.onnx');

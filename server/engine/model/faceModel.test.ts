@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../../../shared/projectRoot.js';
+import { projectRoot } from '../../../node/projectRoot.js';
 import { FaceModel } from './faceModel.js';
 import { parityErrors } from './parityFixture.js';
 

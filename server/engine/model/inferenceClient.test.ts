@@ -1,6 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { projectRoot } from '../../../shared/projectRoot.js';
+import { projectRoot } from '../../../node/projectRoot.js';
 import { FaceModel } from './faceModel.js';
 import { InferenceClient } from './inferenceClient.js';
 

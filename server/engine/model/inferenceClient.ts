@@ -10,19 +10,7 @@ import { PendingReplies } from '../../pendingReplies.js';
 import { stopWorker } from '../../stopWorker.js';
 import { DEFAULT_DETECTOR_PATH, type DetectorOutputs } from './detectorModel.js';
 import type { StepOutputs, StreamState } from './faceModel.js';
-
-export type WorkerRequest =
-  | { kind: 'step'; id: number; image: Float32Array; focalPx: number; cache: Float32Array; cacheValid: Float32Array }
-  | { kind: 'detect'; id: number; image: Float32Array }
-  | { kind: 'close' };
-
-export type WorkerReply =
-  | { kind: 'ready'; contract: ModelContract }
-  | { kind: 'failed'; name: string; message: string }
-  | ({ kind: 'result'; id: number; cache: Float32Array; cacheValid: Float32Array } & StepOutputs)
-  | ({ kind: 'detected'; id: number } & DetectorOutputs)
-  | { kind: 'detectError'; id: number; name: string; message: string }
-  | { kind: 'error'; id: number; name: string; message: string };
+import type { WorkerReply, WorkerRequest } from './inferenceMessages.js';
 
 export interface InferenceClientEvents {
   died: [Error];

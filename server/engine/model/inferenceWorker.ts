@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DetectorModel } from './detectorModel.js';
 import { FaceModel } from './faceModel.js';
-import type { WorkerReply, WorkerRequest } from './inferenceClient.js';
+import type { WorkerReply, WorkerRequest } from './inferenceMessages.js';
 
 const port = parentPort;
 if (!port) throw new Error('inferenceWorker.ts must run in a worker thread');

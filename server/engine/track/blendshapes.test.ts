@@ -1,9 +1,9 @@
 import t from 'tap';
-import { mat3Transpose, mat3Vec } from '../../synth/camera.js';
-import { EXPRESSION_NAMES } from '../../synth/expressionTimeline.js';
-import { loadHeadAssets } from '../../synth/headAssets.js';
-import { identityWeights } from '../../synth/sequence.js';
-import { groundTruthCanonical, renderScene } from '../../synth/testScenes.js';
+import { mat3Transpose, mat3Vec } from '../../../synth/camera.js';
+import { EXPRESSION_NAMES } from '../../../synth/expressionTimeline.js';
+import { loadHeadAssets } from '../../../synth/headAssets.js';
+import { identityWeights } from '../../../synth/sequence.js';
+import { groundTruthCanonical, renderScene } from '../../../synth/testScenes.js';
 import { BlendshapeFitter } from './blendshapes.js';
 import { CanonicalIndex } from './canonicalIndex.js';
 

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { loadHeadAssets } from '../../synth/headAssets.js';
-import { Rng } from '../../synth/random.js';
-import { groundTruthCanonical, renderScene } from '../../synth/testScenes.js';
+import { loadHeadAssets } from '../../../synth/headAssets.js';
+import { Rng } from '../../../synth/random.js';
+import { groundTruthCanonical, renderScene } from '../../../synth/testScenes.js';
 import { CanonicalIndex } from './canonicalIndex.js';
 
 /** A rendered frame's ground-truth canonical map, channels first, and its validity. */

@@ -5,12 +5,9 @@
  * Weighted absolute orientation (Horn's quaternion method) inside iteratively reweighted least squares with
  * Tukey's biweight, so that wrong lookups (occlusions, a bad pixel of the map) do not pull the pose.
  */
+import type { CameraFromHead } from '../../../shared/camera.js';
 
-export interface RigidPose {
-  /** [9] row-major camera-from-head rotation */
-  readonly rotation: Float64Array;
-  /** [3] metres */
-  readonly translationM: Float64Array;
+export interface RigidPose extends CameraFromHead {
   /** weighted RMS residual of the inliers, metres */
   readonly rmsM: number;
   readonly inliers: number;

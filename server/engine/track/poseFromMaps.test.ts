@@ -1,7 +1,7 @@
 import t from 'tap';
-import { loadHeadAssets } from '../../synth/headAssets.js';
-import { Rng } from '../../synth/random.js';
-import { groundTruthCanonical, renderScene } from '../../synth/testScenes.js';
+import { loadHeadAssets } from '../../../synth/headAssets.js';
+import { Rng } from '../../../synth/random.js';
+import { groundTruthCanonical, renderScene } from '../../../synth/testScenes.js';
 import { CropPlacement } from '../../../shared/cropPlacement.js';
 import { buildFaceTemplate } from '../faceTemplate.js';
 import { rotationAngleDeg } from './headPose.js';

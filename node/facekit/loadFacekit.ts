@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AssetError } from '../errors.js';
+import { AssetError } from '../../shared/errors.js';
 import { projectRoot } from '../projectRoot.js';
-import { parseFacekit, type FacekitModel } from './facekitModel.js';
+import { parseFacekit, type FacekitModel } from '../../shared/facekit/facekitModel.js';
 
 export const FACEKIT_DIR_ENV = 'FACEKIT_DIR';
 

@@ -5,9 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeNpy } from '../../../shared/io/npy.js';
-import { hasCanonical } from '../../../shared/parts.js';
-import type { PlainMaps } from '../../../shared/wire/mapCodec.js';
+import { encodeNpy } from '../../shared/io/npy.js';
+import { hasCanonical } from '../../shared/parts.js';
+import type { PlainMaps } from '../../shared/wire/mapCodec.js';
 
 export interface TrackRow {
   readonly frame: number;

@@ -5,10 +5,10 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CANONICAL_NORMALIZATION } from '../../shared/canonical.js';
-import { InputError } from '../../shared/errors.js';
-import { facekitDir } from '../../shared/facekit/loadFacekit.js';
-import { PART_NAMES } from '../../shared/parts.js';
+import { CANONICAL_NORMALIZATION } from '../shared/canonical.js';
+import { InputError } from '../shared/errors.js';
+import { facekitDir } from '../node/facekit/loadFacekit.js';
+import { PART_NAMES } from '../shared/parts.js';
 import { photoDir } from './background.js';
 import { EXPRESSION_NAMES } from './expressionTimeline.js';
 import { loadHeadAssets } from './headAssets.js';

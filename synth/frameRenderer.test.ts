@@ -1,5 +1,5 @@
 import t from 'tap';
-import { PartId, hasCanonical } from '../../shared/parts.js';
+import { PartId, hasCanonical } from '../shared/parts.js';
 import { mat3Transpose, mat3Vec } from './camera.js';
 import { EXPRESSION_NAMES } from './expressionTimeline.js';
 import { loadHeadAssets } from './headAssets.js';

@@ -13,7 +13,7 @@ import { loadHeadAssets } from './headAssets.js';
 import { sampleLighting } from './lighting.js';
 import { occluderMesh } from './occluder.js';
 import { Rng } from './random.js';
-import { hasCanonical } from '../../shared/parts.js';
+import { hasCanonical } from '../shared/parts.js';
 import { identityWeights } from './sequence.js';
 
 export interface SceneOptions {

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { rgbToI420 } from '../io/y4m.js';
-import { renderScene } from '../../server/synth/testScenes.js';
+import { rgbToI420 } from '../../shared/io/y4m.js';
+import { renderScene } from '../../synth/testScenes.js';
 import { Vp8Decoder, Vp8Encoder } from './vp8Codec.js';
 
 function psnrY(a: Uint8Array, b: Uint8Array, n: number): number {

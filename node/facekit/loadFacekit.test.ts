@@ -2,8 +2,8 @@ import t from 'tap';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AssetError } from '../errors.js';
-import { parseFacekit } from './facekitModel.js';
+import { AssetError } from '../../shared/errors.js';
+import { parseFacekit } from '../../shared/facekit/facekitModel.js';
 import { facekitDir, loadFacekit } from './loadFacekit.js';
 
 const dir = facekitDir();

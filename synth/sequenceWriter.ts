@@ -6,11 +6,11 @@
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { InvalidStateError } from '../../shared/errors.js';
-import { dtypeOf, npyHeader, type NpyArray, type NpyDtype } from '../../shared/io/npy.js';
-import { y4mFrame, y4mHeader } from '../../shared/io/y4m.js';
+import { InvalidStateError } from '../shared/errors.js';
+import { dtypeOf, npyHeader, type NpyArray, type NpyDtype } from '../shared/io/npy.js';
+import { y4mFrame, y4mHeader } from '../shared/io/y4m.js';
 import { EXPRESSION_NAMES } from './expressionTimeline.js';
-import { renderPreview } from './preview.js';
+import { renderPreview } from '../node/images/mapsPreview.js';
 import { identityWeights, type RenderedFrame, type SequenceRenderer } from './sequence.js';
 
 class NpyFileWriter {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { EXPRESSION_COUNT, EXPRESSION_NAMES, sampleExpressionTrack } from './expressionTimeline.js';
-import { loadFacekit } from '../../shared/facekit/loadFacekit.js';
+import { loadFacekit } from '../node/facekit/loadFacekit.js';
 import { Rng } from './random.js';
 
 t.test('EXPRESSION_NAMES matches facekit expression order', async (t) => {

@@ -1,32 +1,12 @@
 /**
- * Pinhole camera and head pose. Camera frame: OpenCV's (x right, y down, z forward, metres); pixel centres at
- * integer coordinates. Head frame: the canonical/template frame (x to the subject's left, y up, z out of the face).
- * A point maps as X_cam = R * X_head + t, with R the camera-from-head rotation (row-major 3x3).
+ * The generator's camera: the shared camera model (shared/camera.ts, the engine's too) and the rotations that pose
+ * a head.
  */
+import type { CameraFromHead, ImageIntrinsics } from '../shared/camera.js';
 
-export interface Intrinsics {
-  readonly width: number;
-  readonly height: number;
-  /** focal lengths, pixels */
-  readonly fx: number;
-  readonly fy: number;
-  /** principal point, pixels */
-  readonly cx: number;
-  readonly cy: number;
-}
-
-export interface Pose {
-  /** [9] row-major camera-from-head rotation */
-  readonly rotation: Float64Array;
-  /** [3] head origin in camera coordinates, metres */
-  readonly translationM: Float64Array;
-}
-
-/** Square or rectangular image with a horizontal field of view, principal point at the centre. */
-export function intrinsicsFromFov(width: number, height: number, fovXDeg: number): Intrinsics {
-  const fx = width / 2 / Math.tan((fovXDeg * Math.PI) / 360);
-  return { width, height, fx, fy: fx, cx: (width - 1) / 2, cy: (height - 1) / 2 };
-}
+export { intrinsicsFromFov } from '../shared/camera.js';
+export type Intrinsics = ImageIntrinsics;
+export type Pose = CameraFromHead;
 
 export function mat3Mul(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
   const o = new Float64Array(9);

@@ -3,10 +3,10 @@
  * eyeball positions on the template, and the template position of every texel of the two skin texture tiles
  * (so that skin detail can be painted as a function of the canonical 3D position, with no seams).
  */
-import { loadFacekit } from '../../shared/facekit/loadFacekit.js';
-import { partByName, type FacekitModel } from '../../shared/facekit/facekitModel.js';
-import { buildFaceTopology, type FaceTopology } from '../../shared/facekit/faceTopology.js';
-import { MeshEvaluator } from '../../shared/facekit/meshEvaluator.js';
+import { loadFacekit } from '../node/facekit/loadFacekit.js';
+import { partByName, type FacekitModel } from '../shared/facekit/facekitModel.js';
+import { buildFaceTopology, type FaceTopology } from '../shared/facekit/faceTopology.js';
+import { MeshEvaluator } from '../shared/facekit/meshEvaluator.js';
 import { createVisibilityBuffer, rasterizeMesh, resolveBarycentrics } from './rasterizer.js';
 
 /** Template positions of the texels of one UV tile. */

@@ -5,7 +5,7 @@
  * thread). Frames are tight I420 (BT.601 limited range, as the engine's crop expects).
  */
 import LibAVFactory from '@libav.js/variant-webm';
-import { InputError } from '../errors.js';
+import { InputError } from '../../shared/errors.js';
 
 type LibAV = Awaited<ReturnType<typeof LibAVFactory.LibAV>>;
 

@@ -6,8 +6,8 @@
  * visibility buffer of head, hair shell and occluder (rasterizer.ts) → per-pixel attributes and shading →
  * background → camera effects (degrade.ts).
  */
-import { PartId } from '../../shared/parts.js';
-import { NOT_RENDERED } from '../../shared/facekit/faceTopology.js';
+import { PartId } from '../shared/parts.js';
+import { NOT_RENDERED } from '../shared/facekit/faceTopology.js';
 import { sampleTexture, type Appearance, type Rgb } from './appearance.js';
 import type { Background } from './background.js';
 import { projectPoints, type Intrinsics, type Pose } from './camera.js';

@@ -12,10 +12,9 @@
  * (background, hair, occluders) have no canonical coordinate: stored as (0, 0, 0) with a mask id saying why.
  *
  * For networks, coordinates are normalized to about [-1, 1] with CANONICAL_NORMALIZATION (the whole head and neck
- * of the template fit inside).
+ * of the template fit inside): normalized = (metres - centerM) / halfExtentM. The exported model takes and gives
+ * metres (models/train/export_onnx.py applies it), so the runtime never converts.
  */
-
-export const CANONICAL_UNITS = 'metres';
 
 export interface CanonicalNormalization {
   /** template-frame point mapped to 0, metres */
@@ -28,30 +27,3 @@ export const CANONICAL_NORMALIZATION: CanonicalNormalization = Object.freeze({
   centerM: Object.freeze([0, -0.025, 0.02]) as readonly [number, number, number],
   halfExtentM: 0.17,
 });
-
-/** In place: metres in the template frame → normalized units. `xyz` is [N*3]. */
-export function normalizeCanonical(xyz: Float32Array, n: CanonicalNormalization = CANONICAL_NORMALIZATION): Float32Array {
-  const s = 1 / n.halfExtentM;
-  for (let i = 0; i < xyz.length; i += 3) {
-    xyz[i] = (xyz[i] - n.centerM[0]) * s;
-    xyz[i + 1] = (xyz[i + 1] - n.centerM[1]) * s;
-    xyz[i + 2] = (xyz[i + 2] - n.centerM[2]) * s;
-  }
-  return xyz;
-}
-
-/** In place: normalized units → metres in the template frame. `xyz` is [N*3]. */
-export function denormalizeCanonical(xyz: Float32Array, n: CanonicalNormalization = CANONICAL_NORMALIZATION): Float32Array {
-  const s = n.halfExtentM;
-  for (let i = 0; i < xyz.length; i += 3) {
-    xyz[i] = xyz[i] * s + n.centerM[0];
-    xyz[i + 1] = xyz[i + 1] * s + n.centerM[1];
-    xyz[i + 2] = xyz[i + 2] * s + n.centerM[2];
-  }
-  return xyz;
-}
-
-/** Canonical coordinates of the template's vertices: the neutral mesh itself. [V*3] metres. */
-export function canonicalVertices(neutralM: Float32Array): Float32Array {
-  return neutralM;
-}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../node/projectRoot.js';
 import { FaceModel } from '../../server/engine/model/faceModel.js';
-import { parityErrors } from '../../server/engine/model/parityFixture.js';
+import { parityErrors } from '../../test/parityFixture.js';
 
 const ROOT = projectRoot();
 const PYTHON = '/usr/bin/python3';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../../node/projectRoot.js';
 import { FaceModel } from './faceModel.js';
-import { parityErrors } from './parityFixture.js';
+import { parityErrors } from '../../../test/parityFixture.js';
 
 const MODEL = join(projectRoot(), 'models', 'facestream-small.onnx');
 const FIXTURE = join(projectRoot(), 'models', 'fixtures', 'facestream-small-parity');

@@ -72,43 +72,11 @@ export class BlendshapeFitter {
   }
 
   /**
-   * Expression weights in [0, 1] that best explain `observed` ([n*3], head frame, metres) where `seen[i]` is 1,
-   * given the identity's base positions. Robust: vertices that do not fit (a lookup across the lip or eyelid seam,
-   * where canonical coordinates of both lips nearly coincide) are down-weighted (Tukey) and the fit repeated.
-   * `ridge` (metres²: about 20 coordinates of 1 mm noise) keeps shapes that move too little to be seen (pupil
-   * dilation, gaze of a closed eye) at 0.
-   */
-  fitExpression(observed: ArrayLike<number>, seen: Uint8Array, base: Float32Array, ridge = 2e-5): Float32Array {
-    const n = seen.length;
-    const weight = Float64Array.from(seen);
-    let w = this.solveExpression(observed, weight, base, ridge);
-    for (let iter = 0; iter < 3; iter++) {
-      const residual = new Float64Array(n);
-      const live: number[] = [];
-      for (let i = 0; i < n; i++) {
-        if (!seen[i]) continue;
-        let d2 = 0;
-        for (let k = 0; k < 3; k++) {
-          const r = i * 3 + k;
-          d2 += (base[r] + this.expressionAt(r, w) - observed[r]) ** 2;
-        }
-        residual[i] = Math.sqrt(d2);
-        live.push(residual[i]);
-      }
-      live.sort((a, b) => a - b);
-      const c = 4.685 * Math.max(0.0005, 1.4826 * live[live.length >> 1]);
-      for (let i = 0; i < n; i++) weight[i] = seen[i] && residual[i] < c ? (1 - (residual[i] / c) ** 2) ** 2 : 0;
-      w = this.solveExpression(observed, weight, base, ridge);
-    }
-    return w;
-  }
-
-  /**
    * Expression weights from where the vertices appear in the image: `pixels` [n*2] (frame pixels, NaN where
    * not seen) under the head pose and intrinsics. The model's depth errors are centimetres, its image positions
    * about a crop pixel, so a fit to 3D points chases depth noise; this one reads expressions from the image.
    * Gauss–Newton around `start` (the previous frame's weights): the projection is linearized at the current
-   * mesh, and each linear step is the same bounded least squares as the 3D fit, robustly reweighted (Tukey).
+   * mesh, and each linear step a bounded least squares, robustly reweighted (Tukey).
    * `sigmaPx`: expected lookup error in frame pixels; `ridge` in units of sigma² per unit weight²: strong, because
    * the model's canonical maps carry errors of several millimetres that look like small expressions (measured
    * on held-out sequences, ridge 4 / 40 / 200 gave mean abs errors 0.19 / 0.10 / 0.06 against 0.03 for all-zero
@@ -197,32 +165,6 @@ export class BlendshapeFitter {
     let p = 0;
     for (let j = this.rowStart[r]; j < this.rowStart[r + 1]; j++) p += w[this.rowShape[j]] * this.rowDelta[j];
     return p;
-  }
-
-  /** Weighted bounded least squares: projected coordinate descent on the normal equations. */
-  private solveExpression(observed: ArrayLike<number>, weight: Float64Array, base: Float32Array, ridge: number): Float32Array {
-    const E = this.expressionCount;
-    const G = new Float64Array(E * E), h = new Float64Array(E);
-    const { rowStart, rowShape, rowDelta } = this;
-    for (let i = 0; i < weight.length; i++) {
-      const wi = weight[i];
-      if (!(wi > 0)) continue;
-      for (let r = i * 3; r < i * 3 + 3; r++) {
-        const target = observed[r] - base[r];
-        const end = rowStart[r + 1];
-        for (let p = rowStart[r]; p < end; p++) {
-          const a = rowShape[p], va = wi * rowDelta[p];
-          h[a] += va * target;
-          for (let q = p; q < end; q++) G[a * E + rowShape[q]] += va * rowDelta[q];
-        }
-      }
-    }
-    // rows list shapes in increasing order, so only G[a][b] with a <= b was filled
-    for (let a = 0; a < E; a++) {
-      for (let b = a + 1; b < E; b++) G[b * E + a] = G[a * E + b];
-      G[a * E + a] += ridge;
-    }
-    return boundedLeastSquares(G, h, E, new Float32Array(E));
   }
 
   /**

@@ -3,8 +3,8 @@
  * streaming steps (maps on every 4th pixel), and the check that an ONNX model reproduces them.
  */
 import { readFileSync } from 'node:fs';
-import { imageToModelInput } from '../crop.js';
-import { FaceModel, type StepOutputs } from './faceModel.js';
+import { imageToModelInput } from '../server/engine/crop.js';
+import { FaceModel, type StepOutputs } from '../server/engine/model/faceModel.js';
 
 interface ArrayEntry {
   dtype: 'uint8' | 'float32';

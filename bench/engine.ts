@@ -28,7 +28,7 @@ export async function benchEngine(argv: string[]): Promise<void> {
   const frames = intFlag('bench engine', v, 'frames', 90, 2, 10000);
   const windows = String(v.windows ?? '1,8').split(',').map(Number);
   const assets = loadHeadAssets();
-  const engine = await FaceEngine.create({ modelPath, threads: 2, template: buildFaceTemplate(assets.model) });
+  const engine = await FaceEngine.create({ modelPath, template: buildFaceTemplate(assets.model) });
   const mesh = new TrackedMesh(assets.model);
   const facePart = assets.model.parts.find((p) => p.name === 'face')!;
   const faceVertices = faceVerticesOf(mesh, facePart.vertices);

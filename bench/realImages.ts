@@ -105,7 +105,7 @@ export async function benchReal(argv: string[]): Promise<void> {
   const modelPath = (v.model as string) ?? DEFAULT_MODEL_PATH;
   const figurePath = (v.figure as string) ?? join(root, 'models', 'docs', 'real-images.png');
   const videoFrames = intFlag('bench real', v, 'video-frames', 300, 10, 100000);
-  const engine = await FaceEngine.create({ modelPath, threads: 2, template: buildFaceTemplate(loadFacekit()) });
+  const engine = await FaceEngine.create({ modelPath, template: buildFaceTemplate(loadFacekit()) });
   const ref: Reference = { detector: await DetectorModel.load(), landmarks: await FaceApiLandmarks.load(), mesh: await FaceMeshReference.load() };
   const rows: PhotoRow[] = [];
   const figureRows: Uint8Array[][] = [];

@@ -25,7 +25,7 @@ export async function benchWire(argv: string[]): Promise<void> {
   const strides = String(v.strides ?? '1,2').split(',').map(Number);
   if (!strides.every((s) => Number.isInteger(s) && s >= 1 && s <= 4)) throw new Error(`bench wire: --strides: integers 1..4, got ${String(v.strides)}`);
   const assets = loadHeadAssets();
-  const engine = await FaceEngine.create({ modelPath: DEFAULT_MODEL_PATH, threads: 2, template: buildFaceTemplate(assets.model) });
+  const engine = await FaceEngine.create({ modelPath: DEFAULT_MODEL_PATH, template: buildFaceTemplate(assets.model) });
   const plan = planSequence({ seed: 77, split: 'test', index: 1, frames, size: 480, fps: 30 });
   const renderer = new SequenceRenderer(plan, assets);
   const session = engine.openSession({ window: 8 });

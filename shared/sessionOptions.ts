@@ -2,6 +2,7 @@
  * What a client may ask of its session: one definition, its defaults and its limits, for the signaling offer,
  * the data-channel options message, the CLI and the page. Browser-safe.
  */
+import { DEFAULT_FOV_DEG } from './camera.js';
 import { ProtocolError } from './errors.js';
 
 export interface SessionOptionsWire {
@@ -17,7 +18,12 @@ export interface SessionOptionsWire {
   readonly fovDeg: number;
 }
 
-export const DEFAULT_SESSION_OPTIONS: SessionOptionsWire = Object.freeze({ mapsEvery: 1, meshEvery: 0, mapsStride: 2, fovDeg: 60 });
+export const DEFAULT_SESSION_OPTIONS: SessionOptionsWire = Object.freeze({ mapsEvery: 1, meshEvery: 0, mapsStride: 2, fovDeg: DEFAULT_FOV_DEG });
+
+/** A recording (`facelive client --out`) keeps what the model gave: maps at full resolution unless asked otherwise. */
+export const RECORDING_MAPS_STRIDE = 1;
+/** The page sends the mesh with every 10th result while its mesh view is on (it poses it in between from the pose). */
+export const PAGE_MESH_EVERY = 10;
 
 /** Each option's range; all but fovDeg are integers. */
 export const SESSION_OPTION_LIMITS: Readonly<Record<keyof SessionOptionsWire, readonly [number, number]>> = Object.freeze({

@@ -11,7 +11,7 @@ import type { HelloMessage, ResultMessage, StatsMessage } from '../../shared/wir
 import { FrameView, type Overlay } from './frameView.js';
 import { SceneView, type MeshSnapshot } from './sceneView.js';
 import { LiveStats } from './liveStats.js';
-import { DEFAULT_SESSION_OPTIONS, SESSION_OPTION_LIMITS } from '../../shared/sessionOptions.js';
+import { DEFAULT_SESSION_OPTIONS, PAGE_MESH_EVERY, SESSION_OPTION_LIMITS } from '../../shared/sessionOptions.js';
 
 type FaceResultMessage = Extract<ResultMessage, { face: true }>;
 
@@ -60,7 +60,7 @@ const sampler = document.createElement('canvas').getContext('2d', { willReadFreq
 function sessionOptions(): SessionOptionsWire {
   const fov = Number($<HTMLInputElement>('fov').value);
   const [low, high] = SESSION_OPTION_LIMITS.fovDeg;
-  return { mapsEvery: 1, meshEvery: checked('showMesh') ? 10 : 0, mapsStride: Number($<HTMLSelectElement>('mapsStride').value), fovDeg: fov >= low && fov <= high ? fov : DEFAULT_SESSION_OPTIONS.fovDeg };
+  return { mapsEvery: DEFAULT_SESSION_OPTIONS.mapsEvery, meshEvery: checked('showMesh') ? PAGE_MESH_EVERY : 0, mapsStride: Number($<HTMLSelectElement>('mapsStride').value), fovDeg: fov >= low && fov <= high ? fov : DEFAULT_SESSION_OPTIONS.fovDeg };
 }
 
 /**

@@ -5,7 +5,7 @@ import { releaseNodeDataChannel } from '../../client/node/ndcPeer.js';
 import { NodeClient } from '../../client/node/nodeClient.js';
 import { ResultRecorder } from '../../client/node/resultRecorder.js';
 import { UsageError } from '../../shared/errors.js';
-import { DEFAULT_SESSION_OPTIONS, SESSION_OPTION_LIMITS } from '../../shared/sessionOptions.js';
+import { DEFAULT_SESSION_OPTIONS, RECORDING_MAPS_STRIDE, SESSION_OPTION_LIMITS } from '../../shared/sessionOptions.js';
 import { rgbToI420 } from '../../shared/io/y4m.js';
 import type { I420Frame } from '../../node/media/vp8Codec.js';
 import { openFrameSource } from '../offline/frameSource.js';
@@ -52,9 +52,7 @@ export function parseClientArgs(argv: string[]) {
     frames: v.frames === undefined ? Infinity : intFlag('client', v, 'frames', 0, 1, 10_000_000),
     fovDeg: numberFlag('client', v, 'fov', DEFAULT_SESSION_OPTIONS.fovDeg, ...SESSION_OPTION_LIMITS.fovDeg),
     mapsEvery: intFlag('client', v, 'maps-every', DEFAULT_SESSION_OPTIONS.mapsEvery, ...SESSION_OPTION_LIMITS.mapsEvery),
-    // a recording keeps the model's full resolution unless asked otherwise (the live default is half)
-    // full resolution by default: --out records what the model gave (a live page takes the wire's default, 2)
-    mapsStride: intFlag('client', v, 'maps-stride', 1, ...SESSION_OPTION_LIMITS.mapsStride),
+    mapsStride: intFlag('client', v, 'maps-stride', RECORDING_MAPS_STRIDE, ...SESSION_OPTION_LIMITS.mapsStride),
     peer, loopback: v.loopback === true, quiet: v.quiet === true,
     token: tokenFlag('client', v),
   };

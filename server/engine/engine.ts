@@ -15,6 +15,7 @@ import { boxFromMask, FACE_REGION_DEFAULTS, faceCertainty, followBox, smoothBox,
 import { aroundBoxViews, cropBoxOf, detectFaces, wholeFrameViews, type DetectedFace } from './detect/faceDetector.js';
 import type { StepOutputs, StreamState } from './model/faceModel.js';
 import { InferenceClient } from './model/inferenceClient.js';
+import { OFFLINE_MODEL_THREADS } from './model/defaults.js';
 import { CanonicalIndex } from './track/canonicalIndex.js';
 import type { RigidPose } from './track/headPose.js';
 import { poseFromMaps } from './track/poseFromMaps.js';
@@ -43,7 +44,7 @@ export class FaceEngine {
   ) {}
 
   static async create(o: EngineOptions): Promise<FaceEngine> {
-    return new FaceEngine(await InferenceClient.create(o.modelPath, o.threads ?? 2), o.template);
+    return new FaceEngine(await InferenceClient.create(o.modelPath, o.threads ?? OFFLINE_MODEL_THREADS), o.template);
   }
 
   get contract() {

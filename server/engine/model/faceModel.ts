@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { InputError, ModelContractError } from '../../../shared/errors.js';
 import { CONTRACT_METADATA_KEY, INPUT_NAMES, OUTPUT_NAMES, parseModelContract, type ModelContract } from '../../../shared/model/modelContract.js';
 import { readOnnxMetadata } from '../../../shared/model/onnxMetadata.js';
+import { OFFLINE_MODEL_THREADS } from './defaults.js';
 
 export interface ModelOptions {
   /** threads for one inference (default 2: this machine's cores) */
@@ -61,7 +62,7 @@ export class FaceModel {
     }
     const contract = parseModelContract(raw, path);
     const session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: options.threads ?? 2,
+      intraOpNumThreads: options.threads ?? OFFLINE_MODEL_THREADS,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',

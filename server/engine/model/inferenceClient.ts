@@ -8,6 +8,7 @@ import { AssetError, InputError, InvalidStateError, ModelContractError } from '.
 import type { ModelContract } from '../../../shared/model/modelContract.js';
 import { PendingReplies } from '../../pendingReplies.js';
 import { stopWorker } from '../../stopWorker.js';
+import { OFFLINE_MODEL_THREADS } from './defaults.js';
 import { DEFAULT_DETECTOR_PATH, type DetectorOutputs } from './detectorModel.js';
 import type { StepOutputs, StreamState } from './faceModel.js';
 import type { WorkerReply, WorkerRequest } from './inferenceMessages.js';
@@ -35,7 +36,7 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
   }
 
   /** Starts a worker and loads the model and the face detector in it; rejects with the model's own error (contract, file). */
-  static create(modelPath: string, threads = 2, detectorPath = DEFAULT_DETECTOR_PATH): Promise<InferenceClient> {
+  static create(modelPath: string, threads = OFFLINE_MODEL_THREADS, detectorPath = DEFAULT_DETECTOR_PATH): Promise<InferenceClient> {
     const worker = new Worker(new URL('./inferenceWorker.js', import.meta.url), { workerData: { modelPath, detectorPath, threads } });
     return new Promise((resolve, reject) => {
       const onFirst = (m: WorkerReply) => {

@@ -4,20 +4,14 @@
  * asked for it on this frame.
  */
 import type { FaceResult, PointVisibility } from '../engine/engine.js';
-import type { TrackedMesh } from '../engine/trackedMesh.js';
+import type { SessionMesh } from '../engine/trackedMesh.js';
 import { MapGrid } from '../../shared/cropPlacement.js';
 import { encodeMaps, type PlainMaps } from '../../shared/wire/mapCodec.js';
 import type { MapsMessage, ResultMessage } from '../../shared/wire/schema.js';
 
 const VISIBILITY: Record<PointVisibility, number> = { occluded: 0, lowConfidence: 1, visible: 2 };
 
-export interface MeshSource {
-  readonly mesh: TrackedMesh;
-  /** neutral mesh of the session's identity (TrackedMesh.identityBase), refreshed when the identity is fitted */
-  base: Float32Array;
-}
-
-export function encodeResult(r: FaceResult, o: { frameWidth: number; frameHeight: number; withMaps: boolean; withMesh: boolean; mesh: MeshSource | null; mapsStride?: number; extraTimings?: Readonly<Record<string, number>> }): { result: ResultMessage; maps: MapsMessage | null } {
+export function encodeResult(r: FaceResult, o: { frameWidth: number; frameHeight: number; withMaps: boolean; withMesh: boolean; mesh: SessionMesh | null; mapsStride?: number; extraTimings?: Readonly<Record<string, number>> }): { result: ResultMessage; maps: MapsMessage | null } {
   const captureTimeMs = r.captureTimeMs ?? null;
   if (r.kind === 'noFace') return { result: { t: 'result', frameId: r.frameId, captureTimeMs, face: false, reason: r.reason }, maps: null };
   const points = new Float32Array(r.points.length * 3);
@@ -26,7 +20,7 @@ export function encodeResult(r: FaceResult, o: { frameWidth: number; frameHeight
     points[i * 3 + 1] = p.y;
     points[i * 3 + 2] = VISIBILITY[p.visibility];
   });
-  const mesh = o.withMesh && o.mesh && r.pose && r.blendshapes ? o.mesh.mesh.posed(o.mesh.base, r.blendshapes, r.pose) : null;
+  const mesh = o.withMesh && o.mesh ? o.mesh.posed(r) : null;
   const result: ResultMessage = {
     t: 'result', frameId: r.frameId, captureTimeMs, face: true, box: r.box, frameWidth: o.frameWidth, frameHeight: o.frameHeight,
     intrinsics: Float32Array.of(r.intrinsics.fx, r.intrinsics.fy, r.intrinsics.cx, r.intrinsics.cy),

@@ -16,6 +16,14 @@ export interface CameraFromHead {
   readonly translationM: ArrayLike<number>;
 }
 
+/** What posing the mesh needs of a frame's result. */
+export interface MeshPose {
+  readonly pose: CameraFromHead | null;
+  readonly blendshapes: ArrayLike<number> | null;
+  /** the session's fitted identity, null before it settles (the mean face) */
+  readonly identity: Float32Array | null;
+}
+
 export const TRACKED_MESH_PARTS = ['face', 'head_neck'] as const;
 
 export class TrackedMesh {
@@ -89,7 +97,7 @@ export class TrackedMesh {
    * Mesh vertices in the camera frame (x right, y down, z forward, metres) for a frame's blendshape weights
    * and head pose, on an identity base from identityBase(). Writes into `out` when given.
    */
-  posed(base: Float32Array, blendshapes: ArrayLike<number>, pose: CameraFromHead, out = new Float32Array(this.vertexCount * 3)): Float32Array {
+  posed(base: Float32Array, blendshapes: ArrayLike<number>, pose: CameraFromHead, out: Float32Array = new Float32Array(this.vertexCount * 3)): Float32Array {
     const fullBase = this.full;
     fullBase.set(this.model.neutralM);
     for (let i = 0; i < this.sourceVertex.length; i++) {
@@ -119,5 +127,27 @@ export class TrackedMesh {
       out[i * 3 + 2] = all[v + 2];
     }
     return out;
+  }
+}
+
+/**
+ * The one place where a result becomes mesh vertices, for every consumer (the live result encoder, reconstruct's
+ * OBJ files): the tracked mesh of one session, with its identity's base kept until the identity changes (deriving it
+ * costs 100 modes x the mesh).
+ */
+export class SessionMesh {
+  private identity: Float32Array | null | undefined;
+  private base: Float32Array | null = null;
+
+  constructor(readonly mesh: TrackedMesh) {}
+
+  /** Camera-frame vertices [N*3] metres, or null for a frame without a pose or weights. Writes into `out` when given. */
+  posed(r: MeshPose, out?: Float32Array): Float32Array | null {
+    if (!r.pose || !r.blendshapes) return null;
+    if (this.base === null || r.identity !== this.identity) {
+      this.identity = r.identity;
+      this.base = this.mesh.identityBase(r.identity);
+    }
+    return this.mesh.posed(this.base, r.blendshapes, r.pose, out);
   }
 }

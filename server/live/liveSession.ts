@@ -12,9 +12,9 @@ import { InvalidStateError, ProtocolError } from '../../shared/errors.js';
 import type { SessionOptionsWire } from '../../shared/signaling.js';
 import { splitMessage } from '../../shared/wire/chunks.js';
 import { decodeClientMessage, encodeMessage, type ServerMessage } from '../../shared/wire/schema.js';
-import { encodeResult, type MeshSource } from '../egress/resultEncoder.js';
+import { encodeResult } from '../egress/resultEncoder.js';
 import { defaultIntrinsics, type EngineSession, type FaceResult } from '../engine/engine.js';
-import type { TrackedMesh } from '../engine/trackedMesh.js';
+import { SessionMesh, type TrackedMesh } from '../engine/trackedMesh.js';
 import { Decoder } from '../ingest/decoder.js';
 import { SenderClock } from '../ingest/senderClock.js';
 import { VideoIngest } from '../ingest/videoIngest.js';
@@ -71,8 +71,7 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
   private messageId = 0;
   private processedSinceMaps = 0;
   private processedSinceMesh = 0;
-  private mesh: MeshSource | null = null;
-  private identitySeen: Float32Array | null = null;
+  private readonly mesh: SessionMesh;
   private readonly statsTimer: NodeJS.Timeout;
   /** the client's capture clock, from its RTCP sender reports */
   private readonly senderClock = new SenderClock();
@@ -83,10 +82,11 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
     private readonly engine: EngineSession,
     private readonly decoder: Decoder,
     private options: SessionOptionsWire,
-    private readonly trackedMesh: TrackedMesh,
+    trackedMesh: TrackedMesh,
     private readonly hello: ServerMessage,
   ) {
     super();
+    this.mesh = new SessionMesh(trackedMesh);
     pc.onTrack.subscribe((track) => this.onTrack(track));
     pc.onDataChannel.subscribe((ch) => this.onChannel(ch));
     pc.connectionStateChange.subscribe((s) => {
@@ -196,10 +196,6 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
   }
 
   private send(r: FaceResult, frameWidth: number, frameHeight: number, liveTimings: Record<string, number>): void {
-    if (r.kind === 'face' && r.identity && r.identity !== this.identitySeen) {
-      this.identitySeen = r.identity;
-      this.mesh = { mesh: this.trackedMesh, base: this.trackedMesh.identityBase(r.identity) };
-    }
     let withMaps = this.options.mapsEvery > 0 && ++this.processedSinceMaps >= this.options.mapsEvery;
     const withMesh = this.options.meshEvery > 0 && ++this.processedSinceMesh >= this.options.meshEvery;
     if (withMaps) this.processedSinceMaps = 0;
@@ -209,7 +205,6 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
       this.stats.mapsDropped++;
       withMaps = false;
     }
-    if (withMesh && !this.mesh) this.mesh = { mesh: this.trackedMesh, base: this.trackedMesh.identityBase(null) };
     const { result, maps } = encodeResult(r, { frameWidth, frameHeight, withMaps, withMesh, mesh: this.mesh, mapsStride: this.options.mapsStride, extraTimings: liveTimings });
     this.sendOn(this.results, encodeMessage(result), RESULTS_BUFFER_LIMIT, 'resultsDropped');
     if (maps) this.sendOn(this.maps, encodeMessage(maps), MAPS_BUFFER_LIMIT, 'mapsDropped');

@@ -15,7 +15,7 @@ import { pointCloud } from '../engine/pointCloud.js';
 import { loadFacekit } from '../../node/facekit/loadFacekit.js';
 import { buildFaceTemplate } from '../engine/faceTemplate.js';
 import { renderPreview } from '../../node/images/mapsPreview.js';
-import { TrackedMesh } from '../engine/trackedMesh.js';
+import { SessionMesh, TrackedMesh } from '../engine/trackedMesh.js';
 import { writeMapStacks, writePoseJson, writeTracksAndLandmarks } from '../../node/io/frameTables.js';
 import { encodeTrackedGlb } from './exporters/gltf.js';
 import { ObjWriter } from './exporters/obj.js';
@@ -142,14 +142,13 @@ function sessionIdentity(results: readonly FaceResult[]): Float32Array | null {
  */
 async function writeMeshes(out: string, mesh: TrackedMesh, results: readonly FaceResult[], fps: number): Promise<void> {
   const identity = sessionIdentity(results);
-  const base = mesh.identityBase(identity);
+  const posing = new SessionMesh(mesh);
   const obj = new ObjWriter(mesh);
   mkdirSync(join(out, 'mesh'), { recursive: true });
   const vertices = new Float32Array(mesh.vertexCount * 3);
   const frames = results.map((r) => {
     const tracked = r.kind === 'face' && r.pose && r.blendshapes ? { pose: r.pose, blendshapes: r.blendshapes } : null;
-    if (tracked) {
-      mesh.posed(base, tracked.blendshapes, tracked.pose, vertices);
+    if (tracked && posing.posed({ ...tracked, identity }, vertices)) {
       writeFileSync(join(out, 'mesh', `${String(r.frameId).padStart(6, '0')}.obj`), obj.frame(vertices, `frame ${r.frameId}`));
     }
     return { timeS: r.frameId / fps, pose: tracked?.pose ?? null, blendshapes: tracked?.blendshapes ?? null };

@@ -2,13 +2,15 @@
  * The engine: frames in, one at a time, 4D face results out, in order. The same code serves the live server and
  * the offline command; only who feeds it differs.
  *
- * Path of a frame: faceRegion (detect or track the box) → crop → model step in a worker (with the window cache)
- * → part mask → canonical index → landmarks and tracked points by canonical lookup → result in frame pixels.
+ * Path of a frame (step(), one call per stage): face region (detect/ and faceRegion: find or follow the box) →
+ * crop → model step in a worker (model/, with the window cache) → part mask → face confirmed → canonical index →
+ * landmarks and tracked points by canonical lookup (track/mapLookups) → head pose (track/poseFromMaps) →
+ * expression and identity (track/expressionTracker) → hidden landmarks placed (track/landmarkCompletion).
  * A frame with no face gives { kind: 'noFace' } and resets the window; it never throws for that. A cut (the
  * caller's flag, or a change of frame size) forgets the window and the box.
  */
 import { InputError, InvalidStateError } from '../../shared/errors.js';
-import { hasCanonical, PartId } from '../../shared/parts.js';
+import { PartId } from '../../shared/parts.js';
 import { CropPlacement, type CropBox } from '../../shared/cropPlacement.js';
 import { cropToModelInput, type FramePixels } from './crop.js';
 import { boxFromMask, FACE_REGION_DEFAULTS, faceCertainty, followBox, smoothBox, wholeFrameBox, type FaceRegionOptions } from './faceRegion.js';
@@ -16,12 +18,12 @@ import { aroundBoxViews, cropBoxOf, detectFaces, wholeFrameViews, type DetectedF
 import type { StepOutputs, StreamState } from './model/faceModel.js';
 import { InferenceClient } from './model/inferenceClient.js';
 import { OFFLINE_MODEL_THREADS } from './model/defaults.js';
-import { CanonicalIndex } from './track/canonicalIndex.js';
-import type { RigidPose } from './track/headPose.js';
 import { poseFromMaps } from './track/poseFromMaps.js';
-import { completeLandmarks, LANDMARK_SEEN } from './track/landmarkCompletion.js';
+import { completeLandmarks } from './track/landmarkCompletion.js';
+import { ExpressionTracker } from './track/expressionTracker.js';
+import { canonicalIndexOf, lookupLandmarks, lookupPoints, type PointSeed } from './track/mapLookups.js';
 import type { FaceTemplate } from './faceTemplate.js';
-import { defaultIntrinsics, type DecodedFrame, type EngineOptions, type FaceResult, type FrameIntrinsics, type SessionOptions, type TrackedPoint } from './types.js';
+import { defaultIntrinsics, type DecodedFrame, type EngineOptions, type FaceResult, type FrameIntrinsics, type SessionOptions } from './types.js';
 
 export * from './types.js';
 
@@ -29,9 +31,6 @@ export * from './types.js';
 const TRUSTED_DETECTION = 0.75;
 /** Detections below this are ignored. */
 const MIN_DETECTION = 0.5;
-
-/** Face frames whose tracked meshes the identity is fitted to, once per session. */
-const IDENTITY_FRAMES = 5;
 
 
 export class FaceEngine {
@@ -76,10 +75,6 @@ export class FaceEngine {
   }
 }
 
-interface PointSeed {
-  readonly id: number;
-  readonly canonical: [number, number, number];
-}
 
 export class EngineSession {
   private box: CropBox | null = null;
@@ -89,13 +84,7 @@ export class EngineSession {
   private state: StreamState;
   private readonly region: FaceRegionOptions;
   private seeds: PointSeed[] = [];
-  private identity: Float32Array | null = null;
-  private identityBase: Float32Array | null = null;
-  /** the identity on the 68 landmark vertices */
-  private landmarkBase: Float32Array | null = null;
-  /** the previous frame's weights: the image fit starts from them */
-  private lastBlendshapes: Float32Array | null = null;
-  private identityFrames: { observed: Float32Array; seen: Uint8Array; expression: Float32Array }[] = [];
+  private readonly expression: ExpressionTracker;
   private seeded = false;
   private closed = false;
   private busy = false;
@@ -108,6 +97,7 @@ export class EngineSession {
   ) {
     this.state = client.createState();
     this.region = options.region ?? FACE_REGION_DEFAULTS;
+    this.expression = new ExpressionTracker(template, options.landmarks ?? 'ibug');
   }
 
   /** Registers points to track: canonical coordinates (metres); returns their ids. */
@@ -137,7 +127,7 @@ export class EngineSession {
 
   private resetWindow(): void {
     this.state = this.client.createState();
-    this.lastBlendshapes = null;
+    this.expression.restart();
   }
 
   private async runModel(pixels: FramePixels, placement: CropPlacement, K: FrameIntrinsics, state: StreamState) {
@@ -151,94 +141,46 @@ export class EngineSession {
     return { out, mask, certainty: faceCertainty(mask, margin), cropMs: t1 - t0, modelMs: t2 - t1, postMs: performance.now() - t2 };
   }
 
+  /** One frame through the stages: face region → crop and model → face confirmed → lookups → pose → expression. */
   private async step(frame: DecodedFrame): Promise<FaceResult> {
+    const start = performance.now();
     const { width: W, height: H } = frame.pixels;
     const K = frame.intrinsics ?? defaultIntrinsics(W, H);
     const S = this.client.contract.cropSize;
     const base = { frameId: frame.frameId, captureTimeMs: frame.captureTimeMs };
-    const start = performance.now();
-    // a new frame size (the camera or the browser changed resolution mid-stream) is a cut: the box is in the old
-    // frame's pixels, and the cached frames' per-pixel features would not line up with the new crop
-    const resized = this.frameSize !== null && (this.frameSize.width !== W || this.frameSize.height !== H);
-    this.frameSize = { width: W, height: H };
-    if (frame.cut || resized) {
-      this.box = null;
-      this.resetWindow();
-    }
-    // where the face is in this frame: found in the whole frame, or followed from the last frame's box (by the
-    // detector, or where the face model's mask put it)
-    const byDetector = this.options.detector !== false;
-    let located: { box: CropBox; trusted: boolean } | null;
-    let detectMs = 0;
+    this.cutIfNeeded(frame);
+
     const newFace = !this.box;
-    if (!this.box) {
-      located = await this.findFace(frame.pixels, K);
-      detectMs = performance.now() - start;
-      if (!located) return { kind: 'noFace', ...base, reason: 'notFound' };
-      this.resetWindow();
-    } else if (byDetector) {
-      located = await this.followFace(frame.pixels, this.box);
-      detectMs = performance.now() - start;
-    } else {
-      located = { box: this.box, trusted: this.boxTrusted };
-    }
-    this.box = located.box;
+    const located = await this.locateFace(frame.pixels, K);
+    // without the detector a followed face costs no detection: the mask placed its box
+    const detectMs = newFace || this.options.detector !== false ? performance.now() - start : 0;
+    if (!located) return { kind: 'noFace', ...base, reason: 'notFound' };
+
     const placement = new CropPlacement(located.box, S);
     const { out, mask, certainty, cropMs, modelMs, postMs } = await this.runModel(frame.pixels, placement, K, this.state);
     const tPost = performance.now();
     // a shorter window: forget the cached frames beyond it (the graph's cost does not change)
     const window = this.options.window ?? this.client.contract.window;
     this.state.cacheValid.fill(0, 0, Math.max(0, this.client.contract.window - window));
-    // the face stays while a sure detection or the mask (certain enough, with enough face pixels) says it is there;
-    // without the detector the mask also places the next frame's box
-    // a new face from an unsure detection needs a surer mask than one already followed: a dog's or a motorbike's
-    // front drew unsure detections that the tracking threshold let through (bench real, face-free photos)
-    const needed = newFace && byDetector ? this.region.confirmCertainty : this.region.trackCertainty;
-    const masked = certainty >= needed || located.trusted ? boxFromMask(mask, placement, this.region) : null;
-    this.boxTrusted = false;
-    if (!located.trusted && !masked) {
-      this.box = null;
-      this.resetWindow();
-      return { kind: 'noFace', ...base, reason: 'lost' };
-    }
-    const box = located.box;
-    if (!byDetector && masked) this.box = smoothBox(located.box, masked, this.region);
+    if (!this.confirmFace(located, placement, mask, certainty, newFace)) return { kind: 'noFace', ...base, reason: 'lost' };
 
-    const valid = new Uint8Array(mask.length);
-    for (let i = 0; i < mask.length; i++) valid[i] = hasCanonical(mask[i]) ? 1 : 0;
-    const index = CanonicalIndex.build(out.canonical, S, valid);
+    const index = canonicalIndexOf(out.canonical, mask, S);
     const tTrack = performance.now();
     const maxDist = this.options.maxLookupDistM ?? 0.01;
-    const landmarks = new Float32Array(68 * 3);
     const definition = this.template.landmarks[this.options.landmarks ?? 'ibug'];
-    const L = definition.canonical;
-    for (let l = 0; l < L.length / 3; l++) {
-      const m = index.locate(L[l * 3], L[l * 3 + 1], L[l * 3 + 2], maxDist);
-      landmarks[l * 3] = m ? placement.frameX(m.x, m.y) : NaN;
-      landmarks[l * 3 + 1] = m ? placement.frameY(m.x, m.y) : NaN;
-      landmarks[l * 3 + 2] = m ? LANDMARK_SEEN : 0;
-    }
+    const landmarks = lookupLandmarks(index, definition.canonical, placement, maxDist);
     if (!this.seeded) this.seedPoints(out, mask, S);
-    const minConf = this.options.minConfidence ?? 1.5;
-    const points: TrackedPoint[] = this.seeds.map((p) => {
-      const m = index.locate(p.canonical[0], p.canonical[1], p.canonical[2], maxDist);
-      if (!m) return { id: p.id, x: NaN, y: NaN, visibility: 'occluded' };
-      return {
-        id: p.id,
-        x: placement.frameX(m.x, m.y),
-        y: placement.frameY(m.x, m.y),
-        visibility: out.confidence[m.pixel] >= minConf ? 'visible' : 'lowConfidence',
-      };
-    });
+    const points = lookupPoints(index, this.seeds, placement, out.confidence, this.options.minConfidence ?? 1.5, maxDist);
+
     const tFit = performance.now();
     const pose = poseFromMaps({ ...out, mask }, placement, K, this.template.rigidRegion);
-    const blendshapes = pose && this.options.blendshapes !== false ? this.fitBlendshapes(index, out, placement, K, pose) : null;
-    completeLandmarks(landmarks, { model: definition.model, base: this.landmarkBase, expression: blendshapes, pose, K, placement });
+    const blendshapes = pose && this.options.blendshapes !== false ? this.expression.fit(index, out.depth, placement, K, pose) : null;
+    completeLandmarks(landmarks, { model: definition.model, base: this.expression.landmarkBase, expression: blendshapes, pose, K, placement });
     const end = performance.now();
     return {
       kind: 'face',
       ...base,
-      box,
+      box: located.box,
       placement,
       intrinsics: K,
       maps: { size: S, depth: out.depth, canonical: out.canonical, confidence: out.confidence, mask },
@@ -246,9 +188,62 @@ export class EngineSession {
       points,
       pose,
       blendshapes,
-      identity: this.identity,
+      identity: this.expression.identity,
       timings: { detect: detectMs, crop: cropMs, model: modelMs, post: postMs + (tTrack - tPost), track: tFit - tTrack, fit: end - tFit, total: end - start },
     };
+  }
+
+  /**
+   * A new frame size (the camera or the browser changed resolution mid-stream) is a cut, like the caller's flag:
+   * the box is in the old frame's pixels, and the cached frames' per-pixel features would not line up.
+   */
+  private cutIfNeeded(frame: DecodedFrame): void {
+    const { width: W, height: H } = frame.pixels;
+    const resized = this.frameSize !== null && (this.frameSize.width !== W || this.frameSize.height !== H);
+    this.frameSize = { width: W, height: H };
+    if (frame.cut || resized) {
+      this.box = null;
+      this.resetWindow();
+    }
+  }
+
+  /**
+   * Where the face is in this frame: found in the whole frame (a new face: the window restarts), or followed from
+   * the last frame's box (by the detector, or where the face model's mask put it). Null: no face found.
+   */
+  private async locateFace(pixels: FramePixels, K: FrameIntrinsics): Promise<{ box: CropBox; trusted: boolean } | null> {
+    let located: { box: CropBox; trusted: boolean } | null;
+    if (!this.box) {
+      located = await this.findFace(pixels, K);
+      if (!located) return null;
+      this.resetWindow();
+    } else if (this.options.detector !== false) {
+      located = await this.followFace(pixels, this.box);
+    } else {
+      located = { box: this.box, trusted: this.boxTrusted };
+    }
+    this.box = located.box;
+    return located;
+  }
+
+  /**
+   * The face stays while a sure detection or the mask (certain enough, with enough face pixels) says it is there;
+   * without the detector the mask also places the next frame's box. A new face from an unsure detection needs a
+   * surer mask than one already followed: a dog's or a motorbike's front drew unsure detections that the tracking
+   * threshold let through (bench real, face-free photos). False: the face is lost and the window restarts.
+   */
+  private confirmFace(located: { box: CropBox; trusted: boolean }, placement: CropPlacement, mask: Uint8Array, certainty: number, newFace: boolean): boolean {
+    const byDetector = this.options.detector !== false;
+    const needed = newFace && byDetector ? this.region.confirmCertainty : this.region.trackCertainty;
+    const masked = certainty >= needed || located.trusted ? boxFromMask(mask, placement, this.region) : null;
+    this.boxTrusted = false;
+    if (!located.trusted && !masked) {
+      this.box = null;
+      this.resetWindow();
+      return false;
+    }
+    if (!byDetector && masked) this.box = smoothBox(located.box, masked, this.region);
+    return true;
   }
 
   /**
@@ -313,45 +308,6 @@ export class EngineSession {
       if (dist < bestDist && size > near.side / 2 && size < near.side * 2) (best = d), (bestDist = dist);
     }
     return best;
-  }
-
-  /**
-   * The tracked template mesh (fit vertices found by lookup, lifted with depth, brought into the head frame by
-   * the pose) explained by blendshapes; the identity is fitted once from the first IDENTITY_FRAMES frames.
-   */
-  private fitBlendshapes(index: CanonicalIndex, out: StepOutputs, placement: CropPlacement, K: FrameIntrinsics, pose: RigidPose): Float32Array {
-    const fitter = this.template.fitter;
-    const T = fitter.template, n = fitter.vertices.length;
-    // the identity fit needs the vertices in 3D (back-projected with depth, in the head frame), only until it is done
-    const lift = !this.identity;
-    const observed = new Float32Array(lift ? n * 3 : 0), seen = new Uint8Array(lift ? n : 0), pixels = new Float32Array(n * 2).fill(NaN);
-    const R = pose.rotation, t = pose.translationM;
-    for (let i = 0; i < n; i++) {
-      const m = index.locate(T[i * 3], T[i * 3 + 1], T[i * 3 + 2], 0.003);
-      if (!m) continue;
-      const fx = placement.frameX(m.x, m.y), fy = placement.frameY(m.x, m.y);
-      pixels[i * 2] = fx;
-      pixels[i * 2 + 1] = fy;
-      if (!lift) continue;
-      const d = out.depth[m.pixel];
-      const c = [((fx - K.cx) / K.fx) * d - t[0], ((fy - K.cy) / K.fy) * d - t[1], d - t[2]];
-      // head frame: R^T (p - t)
-      for (let k = 0; k < 3; k++) observed[i * 3 + k] = R[k] * c[0] + R[3 + k] * c[1] + R[6 + k] * c[2];
-      seen[i] = 1;
-    }
-    // expressions from the image positions (accurate), not the back-projected depth (centimetres off)
-    const weights = fitter.fitExpressionImage(pixels, this.identityBase ?? fitter.template, pose, K, 1.5 * placement.scale, this.lastBlendshapes ?? undefined);
-    this.lastBlendshapes = weights;
-    if (lift) {
-      this.identityFrames.push({ observed, seen, expression: weights });
-      if (this.identityFrames.length >= IDENTITY_FRAMES) {
-        this.identity = fitter.fitIdentity(this.identityFrames);
-        this.identityBase = fitter.identityBase(this.identity);
-        this.landmarkBase = this.template.landmarks[this.options.landmarks ?? 'ibug'].model.identityBase(this.identity);
-        this.identityFrames = [];
-      }
-    }
-    return weights;
   }
 
   /** Default points: a grid over the face skin of the first face frame. */

@@ -171,10 +171,10 @@ export class LiveServer {
     return server;
   }
 
-  /** Every live session's counters summed (frames in, decoded, dropped, bad client messages, ...). */
+  /** Every live session's counters summed: the summary (frames in, decoded, dropped, bad client messages, ...) and each stage's ("stage.counter"). */
   sessionTotals(): Record<string, number> {
     const totals: Record<string, number> = {};
-    for (const s of this.sessions.values()) for (const [k, v] of Object.entries(s.stats)) totals[k] = (totals[k] ?? 0) + v;
+    for (const s of this.sessions.values()) for (const [k, v] of Object.entries({ ...s.stats, ...s.counters() })) totals[k] = (totals[k] ?? 0) + v;
     return totals;
   }
 

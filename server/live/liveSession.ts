@@ -1,42 +1,61 @@
 /**
- * One client, one peer connection, one engine session. The frame's path:
- *   track RTP → ingest/videoIngest (jitter buffer, VP8 frames) → ingest/decoder (worker) → the newest decoded
- *   frame waits here → engine session → egress/resultEncoder → "results" and "maps" data channels.
- * Every frame is decoded (VP8 frames depend on the previous ones), but a decoded frame that would wait behind a
- * busy engine is replaced by the next one: only the newest waits, the others are counted as dropped. Sends never
- * queue without bound: a data channel whose buffer is above its limit drops the message and counts it.
+ * One client, one peer connection, one engine session: the session's lifecycle, and the stages of its frames
+ * wired in order, each in the folder that names it and each with its own counters:
+ *   track RTP → ingest/videoIngest (jitter buffer, whole VP8 frames) → ingest/keyframeGate (skip to a keyframe
+ *   after a gap, refuse oversized frames) → ingest/decodeChain (the decoder worker, in order) → live/newestFrameSlot
+ *   (only the newest decoded frame waits for the engine) → engine session → egress/resultSender (cadence of maps
+ *   and mesh, encoding) → egress/channelSink ("results" and "maps" data channels, chunked, bounded).
+ * Every decoded frame is a candidate, but one that would wait behind a busy engine is replaced by the next one;
+ * sends never queue without bound. stats() sums the stages for the client's stats message and /health.
  */
 import { EventEmitter } from 'node:events';
 import { RtcpSrPacket, type RTCDataChannel, type RTCPeerConnection, type MediaStreamTrack } from 'werift';
-import { InvalidStateError, ProtocolError } from '../../shared/errors.js';
-import type { SessionOptionsWire } from '../../shared/signaling.js';
-import { splitMessage } from '../../shared/wire/chunks.js';
+import { ProtocolError } from '../../shared/errors.js';
+import type { SessionOptionsWire } from '../../shared/sessionOptions.js';
 import { decodeClientMessage, encodeMessage, type ServerMessage } from '../../shared/wire/schema.js';
-import { encodeResult } from '../egress/resultEncoder.js';
+import { ChannelSink, MessageIds, type ChannelSinkStats } from '../egress/channelSink.js';
+import { ResultSender, type ResultSenderStats } from '../egress/resultSender.js';
 import { defaultIntrinsics, type EngineSession, type FaceResult } from '../engine/engine.js';
 import { SessionMesh, type TrackedMesh } from '../engine/trackedMesh.js';
-import { Decoder } from '../ingest/decoder.js';
+import { DecodeChain, type DecodeChainStats, type DecodedPicture } from '../ingest/decodeChain.js';
+import type { Decoder } from '../ingest/decoder.js';
+import { KeyframeGate, type KeyframeGateStats } from '../ingest/keyframeGate.js';
 import { SenderClock } from '../ingest/senderClock.js';
-import { VideoIngest } from '../ingest/videoIngest.js';
-import { vp8KeyframeSize } from '../ingest/vp8Header.js';
+import { VideoIngest, type VideoIngestStats } from '../ingest/videoIngest.js';
+import { NewestFrameSlot, type NewestFrameSlotStats } from './newestFrameSlot.js';
 
+/** The session's summary counters (the client's stats message and /health carry these and every stage's). */
 export interface LiveSessionStats {
   framesIn: number;
   framesDecoded: number;
-  /** decoded frames above MAX_FRAME_PIXELS, answered with a "frameTooLarge" result instead of run */
+  /** frames above MAX_FRAME_PIXELS, answered with a "frameTooLarge" result instead of run */
   framesTooLarge: number;
   /** VP8 frames the decoder rejected */
   decodeErrors: number;
   /** frames the engine failed on */
   engineErrors: number;
+  /** results whose sending or listeners threw */
+  deliverErrors: number;
   /** messages from the client that did not parse */
   badClientMessages: number;
   framesProcessed: number;
-  /** decoded frames replaced by a newer one while the engine was busy */
+  /** frames skipped to a keyframe or past a decoder backlog, and decoded frames replaced while the engine was busy */
   framesDropped: number;
   resultsDropped: number;
   mapsDropped: number;
   keyframeRequests: number;
+}
+
+/** Every stage's own counters. */
+export interface LiveStageStats {
+  readonly ingest: Readonly<VideoIngestStats>;
+  readonly gate: Readonly<KeyframeGateStats>;
+  readonly decode: Readonly<DecodeChainStats>;
+  readonly slot: Readonly<NewestFrameSlotStats>;
+  readonly sender: Readonly<ResultSenderStats>;
+  readonly results: Readonly<ChannelSinkStats>;
+  readonly maps: Readonly<ChannelSinkStats>;
+  readonly client: { readonly messages: number; readonly bad: number };
 }
 
 export interface LiveSessionEvents {
@@ -47,31 +66,29 @@ export interface LiveSessionEvents {
 /** Above this many buffered bytes a channel's new message is dropped (maps: a 128² frame is ~6 KB). */
 const MAPS_BUFFER_LIMIT = 256 * 1024;
 const RESULTS_BUFFER_LIMIT = 512 * 1024;
-const CHUNK_BYTES = 16384;
 /** larger frames are not run: the engine's cost grows with the frame (crop, face search) */
 const MAX_FRAME_PIXELS = 1920 * 1080;
 /** decoded in a few ms each: this many waiting means the machine cannot keep up */
 const MAX_DECODE_BACKLOG = 8;
 /** while waiting for a keyframe, ask again this often */
 const KEYFRAME_RETRY_MS = 500;
+/** how long the jitter buffer waits for a missing packet */
+const JITTER_LATENCY_MS = 60;
+
+const NO_INGEST: Readonly<VideoIngestStats> = Object.freeze({ packets: 0, lostPackets: 0, frames: 0, keyframes: 0, malformed: 0 });
 
 export class LiveSession extends EventEmitter<LiveSessionEvents> {
-  readonly stats: LiveSessionStats = { framesIn: 0, framesDecoded: 0, framesTooLarge: 0, decodeErrors: 0, engineErrors: 0, badClientMessages: 0, framesProcessed: 0, framesDropped: 0, resultsDropped: 0, mapsDropped: 0, keyframeRequests: 0 };
-  private results: RTCDataChannel | null = null;
-  private maps: RTCDataChannel | null = null;
-  private waiting: { frameId: number; width: number; height: number; data: Uint8Array; decodeMs: number; decodedAt: number } | null = null;
-  private busy = false;
-  private decoding: Promise<void> = Promise.resolve();
-  /** frames handed to the decoder and not yet decoded */
-  private decodeBacklog = 0;
-  /** skip frames until a keyframe starts the decoder's chain: at the start (a sender's first keyframe can be
-   * lost) and after a backlog overflow */
-  private skipUntilKeyframe = true;
+  private ingest: VideoIngest | null = null;
+  private readonly gate: KeyframeGate;
+  private readonly decode: DecodeChain;
+  private readonly slot: NewestFrameSlot<DecodedPicture, { result: FaceResult; waitMs: number }>;
+  private readonly resultsSink: ChannelSink;
+  private readonly mapsSink: ChannelSink;
+  private readonly sender: ResultSender;
+  private readonly clientMessages = { messages: 0, bad: 0 };
+  /** sends a picture-loss indication on the video track, once there is one */
+  private requestKeyframe: () => void = () => undefined;
   private closed = false;
-  private messageId = 0;
-  private processedSinceMaps = 0;
-  private processedSinceMesh = 0;
-  private readonly mesh: SessionMesh;
   private readonly statsTimer: NodeJS.Timeout;
   /** the client's capture clock, from its RTCP sender reports */
   private readonly senderClock = new SenderClock();
@@ -86,7 +103,18 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
     private readonly hello: ServerMessage,
   ) {
     super();
-    this.mesh = new SessionMesh(trackedMesh);
+    this.gate = new KeyframeGate({ maxFramePixels: MAX_FRAME_PIXELS, maxDecodeBacklog: MAX_DECODE_BACKLOG, retryMs: KEYFRAME_RETRY_MS, requestKeyframe: () => this.requestKeyframe() });
+    this.decode = new DecodeChain(decoder, {
+      maxFramePixels: MAX_FRAME_PIXELS,
+      onPicture: (p) => this.slot.offer(p),
+      // (a keyframe's header said otherwise) decoded, but not run
+      onTooLarge: (w, h, frameId) => this.refuseTooLarge(w, h, frameId),
+    });
+    this.slot = new NewestFrameSlot((p) => this.run(p), (r, p) => this.deliver(r, p), `session ${id}`);
+    const ids = new MessageIds();
+    this.resultsSink = new ChannelSink(RESULTS_BUFFER_LIMIT, ids);
+    this.mapsSink = new ChannelSink(MAPS_BUFFER_LIMIT, ids);
+    this.sender = new ResultSender(this.resultsSink, this.mapsSink, new SessionMesh(trackedMesh));
     pc.onTrack.subscribe((track) => this.onTrack(track));
     pc.onDataChannel.subscribe((ch) => this.onChannel(ch));
     pc.connectionStateChange.subscribe((s) => {
@@ -95,178 +123,118 @@ export class LiveSession extends EventEmitter<LiveSessionEvents> {
     this.statsTimer = setInterval(() => this.sendStats(), 1000);
   }
 
+  /** The summary counters, from the stages. */
+  get stats(): LiveSessionStats {
+    const s = this.stageStats();
+    return {
+      framesIn: s.ingest.frames,
+      framesDecoded: s.decode.decoded,
+      framesTooLarge: s.gate.tooLarge + s.decode.tooLarge,
+      decodeErrors: s.decode.decodeErrors,
+      engineErrors: s.slot.processErrors,
+      deliverErrors: s.slot.deliverErrors,
+      badClientMessages: s.client.bad,
+      framesProcessed: s.slot.processed,
+      framesDropped: s.gate.awaitingKeyframe + s.gate.decodeBacklog + s.slot.replaced,
+      resultsDropped: s.results.dropped + s.results.failed,
+      mapsDropped: s.maps.dropped + s.maps.failed,
+      keyframeRequests: s.gate.keyframeRequests,
+    };
+  }
+
+  stageStats(): LiveStageStats {
+    return {
+      ingest: this.ingest?.stats() ?? NO_INGEST, gate: this.gate.stats(), decode: this.decode.stats(), slot: this.slot.stats(),
+      sender: this.sender.stats(), results: this.resultsSink.stats(), maps: this.mapsSink.stats(), client: { ...this.clientMessages },
+    };
+  }
+
+  /** Every stage's counters as "stage.counter" → value. */
+  counters(): Record<string, number> {
+    const flat: Record<string, number> = {};
+    for (const [stage, values] of Object.entries(this.stageStats())) for (const [k, v] of Object.entries(values)) flat[`${stage}.${k}`] = v as number;
+    return flat;
+  }
+
   private onTrack(track: MediaStreamTrack): void {
     if (track.kind !== 'video') return;
     const receiver = this.pc.getTransceivers().find((t) => t.receiver.track === track)?.receiver;
-    let lastRequest = -Infinity;
-    const requestKeyframe = () => {
-      lastRequest = performance.now();
-      this.stats.keyframeRequests++;
+    this.requestKeyframe = () => {
       if (receiver && track.ssrc !== undefined) void receiver.sendRtcpPLI(track.ssrc).catch(() => undefined);
     };
     receiver?.onRtcp.subscribe((p) => {
       if (p instanceof RtcpSrPacket && (track.ssrc === undefined || p.ssrc === track.ssrc)) this.senderClock.onSenderReport(p.senderInfo.ntpTimestamp, p.senderInfo.rtpTimestamp);
     });
-    // after a loss the frames that follow cannot decode: skip them too, not only ask
-    const ingest = new VideoIngest({ latencyMs: 60, onNeedKeyframe: () => {
-      this.skipUntilKeyframe = true;
-      requestKeyframe();
-    } });
+    // after a loss the frames that follow cannot decode: the gate skips them too, not only asks
+    const ingest = new VideoIngest({ latencyMs: JITTER_LATENCY_MS, onNeedKeyframe: () => this.gate.needKeyframe() });
+    this.ingest = ingest;
     track.onReceiveRtp.subscribe((rtp) => {
       if (this.closed) return;
       for (const f of ingest.push(rtp)) {
-        this.stats.framesIn++;
-        if (this.skipUntilKeyframe && !f.keyframe) {
-          this.stats.framesDropped++;
-          // a request can be lost or refused (senders rate-limit keyframes): ask again until one comes
-          if (performance.now() - lastRequest > KEYFRAME_RETRY_MS) requestKeyframe();
-          continue;
-        }
-        this.skipUntilKeyframe = false;
-        // refused from its header, before libvpx allocates what it announces (up to 16383x16383 from a few KB);
-        // the frames that depend on it are skipped too
-        const announced = f.keyframe ? vp8KeyframeSize(f.data) : null;
-        if (announced && announced.width * announced.height > MAX_FRAME_PIXELS) {
-          this.skipUntilKeyframe = true;
-          this.refuseTooLarge(announced.width, announced.height, f.rtpTimestamp);
-          continue;
-        }
-        // a decoder that cannot keep up must not build a queue: drop to the next keyframe and ask for one
-        if (this.decodeBacklog >= MAX_DECODE_BACKLOG) {
-          this.skipUntilKeyframe = true;
-          this.stats.framesDropped++;
-          requestKeyframe();
-          continue;
-        }
-        this.decodeBacklog++;
-        // in order, one at a time: VP8 frames depend on the ones before
-        this.decoding = this.decoding.then(() => this.decode(f.data, f.rtpTimestamp)).finally(() => this.decodeBacklog--);
+        const verdict = this.gate.admit(f, this.decode.backlog);
+        if (verdict.pass) this.decode.push(f.data, f.rtpTimestamp);
+        else if (verdict.reason === 'tooLarge') this.refuseTooLarge(verdict.width, verdict.height, f.rtpTimestamp);
       }
     });
   }
 
-  private async decode(data: Uint8Array, rtpTimestamp: number): Promise<void> {
-    if (this.closed) return;
-    try {
-      const t0 = performance.now();
-      const pic = await this.decoder.decode(data);
-      if (!pic) return;
-      this.stats.framesDecoded++;
-      if (pic.width * pic.height > MAX_FRAME_PIXELS) {
-        // (a keyframe's header said otherwise) decoded, but not run: the client is told why, frame by frame
-        this.refuseTooLarge(pic.width, pic.height, rtpTimestamp);
-        return;
-      }
-      if (this.waiting) this.stats.framesDropped++;
-      const decodedAt = performance.now();
-      this.waiting = { frameId: rtpTimestamp, ...pic, decodeMs: decodedAt - t0, decodedAt };
-      void this.pump();
-    } catch (e) {
-      if (e instanceof InvalidStateError) return; // closing
-      this.stats.decodeErrors++;
-    }
+  private async run(p: DecodedPicture): Promise<{ result: FaceResult; waitMs: number }> {
+    const waitMs = performance.now() - p.decodedAt;
+    const result = await this.engine.process({ frameId: p.frameId, captureTimeMs: this.senderClock.captureTimeMs(p.frameId) ?? undefined, intrinsics: defaultIntrinsics(p.width, p.height, this.options.fovDeg), pixels: { format: 'i420', width: p.width, height: p.height, data: p.data } });
+    return { result, waitMs };
   }
 
-  private refuseTooLarge(width: number, height: number, rtpTimestamp: number): void {
-    this.stats.framesTooLarge++;
+  private deliver({ result, waitMs }: { result: FaceResult; waitMs: number }, p: DecodedPicture): void {
+    // the live path's own stages beside the engine's: decode (in its worker, with the hand-over) and the wait
+    this.sender.send(result, p, this.options, { decode: p.decodeMs, wait: waitMs });
+    this.emit('result', result);
+  }
+
+  /** The client is told why, frame by frame. */
+  private refuseTooLarge(width: number, height: number, frameId: number): void {
     const reason = `frameTooLarge: ${width}x${height}, at most ${MAX_FRAME_PIXELS} pixels (1920x1080)`;
-    this.sendOn(this.results, encodeMessage({ t: 'result', frameId: rtpTimestamp, captureTimeMs: null, face: false, reason }), RESULTS_BUFFER_LIMIT, 'resultsDropped');
-  }
-
-  private async pump(): Promise<void> {
-    if (this.busy || this.closed) return;
-    while (this.waiting && !this.closed) {
-      const f = this.waiting;
-      this.waiting = null;
-      this.busy = true;
-      try {
-        const startedAt = performance.now();
-        const r = await this.engine.process({ frameId: f.frameId, captureTimeMs: this.senderClock.captureTimeMs(f.frameId) ?? undefined, intrinsics: defaultIntrinsics(f.width, f.height, this.options.fovDeg), pixels: { format: 'i420', width: f.width, height: f.height, data: f.data } });
-        this.stats.framesProcessed++;
-        // the live path's own stages beside the engine's: decode (in its worker, with the hand-over) and the wait
-        // for the engine
-        this.send(r, f.width, f.height, { decode: f.decodeMs, wait: startedAt - f.decodedAt });
-        this.emit('result', r);
-      } catch (e) {
-        if (!(e instanceof InvalidStateError)) this.stats.engineErrors++;
-      } finally {
-        this.busy = false;
-      }
-    }
-  }
-
-  private send(r: FaceResult, frameWidth: number, frameHeight: number, liveTimings: Record<string, number>): void {
-    let withMaps = this.options.mapsEvery > 0 && ++this.processedSinceMaps >= this.options.mapsEvery;
-    const withMesh = this.options.meshEvery > 0 && ++this.processedSinceMesh >= this.options.meshEvery;
-    if (withMaps) this.processedSinceMaps = 0;
-    if (withMesh) this.processedSinceMesh = 0;
-    // maps that the channel has no room for are not even coded (coding is ~2 ms per 128² frame)
-    if (withMaps && !hasRoom(this.maps, MAPS_BUFFER_LIMIT)) {
-      this.stats.mapsDropped++;
-      withMaps = false;
-    }
-    const { result, maps } = encodeResult(r, { frameWidth, frameHeight, withMaps, withMesh, mesh: this.mesh, mapsStride: this.options.mapsStride, extraTimings: liveTimings });
-    this.sendOn(this.results, encodeMessage(result), RESULTS_BUFFER_LIMIT, 'resultsDropped');
-    if (maps) this.sendOn(this.maps, encodeMessage(maps), MAPS_BUFFER_LIMIT, 'mapsDropped');
-  }
-
-  /**
-   * Every message goes in chunks of at most 16 KiB on both channels: the hello (mesh topology) and a result with
-   * the mesh exceed the 64 KiB that some peers accept in one message (werift's default), and maps must anyway.
-   */
-  private sendOn(ch: RTCDataChannel | null, bytes: Uint8Array, limit: number, counter: 'resultsDropped' | 'mapsDropped'): void {
-    if (!hasRoom(ch, limit)) {
-      this.stats[counter]++;
-      return;
-    }
-    try {
-      for (const c of splitMessage(bytes, this.messageId++, CHUNK_BYTES)) ch.send(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
-    } catch (e) {
-      // a channel closing under us; the session's close follows
-      if (ch.readyState === 'open') throw e;
-      this.stats[counter]++;
-    }
+    this.resultsSink.send(encodeMessage({ t: 'result', frameId, captureTimeMs: null, face: false, reason }));
   }
 
   private onChannel(ch: RTCDataChannel): void {
     if (ch.label === 'results') {
-      this.results = ch;
-      const greet = () => this.sendOn(ch, encodeMessage(this.hello), RESULTS_BUFFER_LIMIT, 'resultsDropped');
+      this.resultsSink.attach(ch);
+      const greet = () => this.resultsSink.send(encodeMessage(this.hello));
       if (ch.readyState === 'open') greet();
       else ch.stateChanged.subscribe((s) => s === 'open' && greet());
-      ch.onMessage.subscribe((m) => {
-        try {
-          const msg = decodeClientMessage(typeof m === 'string' ? new TextEncoder().encode(m) : new Uint8Array(m));
-          if (msg.t === 'options') this.options = { mapsEvery: msg.mapsEvery, meshEvery: msg.meshEvery, mapsStride: msg.mapsStride, fovDeg: msg.fovDeg };
-        } catch (e) {
-          // whatever a peer sends, the session goes on: a message that does not parse is counted and dropped
-          // (a non-ProtocolError here is a parser bug, logged; rethrown it took the process down)
-          if (!(e instanceof ProtocolError)) console.error(`session ${this.id}: a client message broke the parser: ${(e as Error).message}`);
-          this.stats.badClientMessages++;
-        }
-      });
+      ch.onMessage.subscribe((m) => this.onClientMessage(m));
     } else if (ch.label === 'maps') {
-      this.maps = ch;
+      this.mapsSink.attach(ch);
+    }
+  }
+
+  private onClientMessage(m: string | Buffer): void {
+    this.clientMessages.messages++;
+    try {
+      const msg = decodeClientMessage(typeof m === 'string' ? new TextEncoder().encode(m) : new Uint8Array(m));
+      if (msg.t === 'options') this.options = { mapsEvery: msg.mapsEvery, meshEvery: msg.meshEvery, mapsStride: msg.mapsStride, fovDeg: msg.fovDeg };
+    } catch (e) {
+      // whatever a peer sends, the session goes on: a message that does not parse is counted and dropped
+      // (a non-ProtocolError here is a parser bug, logged; rethrown it took the process down)
+      if (!(e instanceof ProtocolError)) console.error(`session ${this.id}: a client message broke the parser: ${(e as Error).message}`);
+      this.clientMessages.bad++;
     }
   }
 
   private sendStats(): void {
     const s = this.stats;
-    this.sendOn(this.results, encodeMessage({ t: 'stats', framesIn: s.framesIn, framesProcessed: s.framesProcessed, framesDropped: s.framesDropped, mapsDropped: s.mapsDropped }), RESULTS_BUFFER_LIMIT, 'resultsDropped');
+    this.resultsSink.send(encodeMessage({ t: 'stats', framesIn: s.framesIn, framesProcessed: s.framesProcessed, framesDropped: s.framesDropped, mapsDropped: s.mapsDropped, counters: this.counters() }));
   }
 
-  /** Idempotent: the peer, the engine session and the decoder go; `close` is emitted once. */
+  /** Idempotent: the stages stop, the peer, the engine session and the decoder go; `close` is emitted once. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.statsTimer);
+    this.decode.close();
+    this.slot.close();
     this.engine.close();
     await Promise.allSettled([this.pc.close(), this.decoder.close()]);
     this.emit('close');
   }
-}
-
-/** An open channel whose send buffer is below `limit` bytes. */
-function hasRoom(ch: RTCDataChannel | null, limit: number): ch is RTCDataChannel {
-  return ch !== null && ch.readyState === 'open' && ch.bufferedAmount <= limit;
 }

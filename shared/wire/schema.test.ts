@@ -17,7 +17,7 @@ t.test('decodeServerMessage(encodeMessage()) round-trips every server message', 
     { t: 'hello', v: 1, sessionId: 's1', model: { name: 'facestream-small', cropSize: 128, window: 8 }, expressionNames: ['jawOpen'], meshTriangles: Uint16Array.of(0, 1, 2) },
     face,
     { t: 'result', frameId: 43, captureTimeMs: null, face: false, reason: 'notFound' },
-    { t: 'stats', framesIn: 10, framesProcessed: 9, framesDropped: 1, mapsDropped: 0 },
+    { t: 'stats', framesIn: 10, framesProcessed: 9, framesDropped: 1, mapsDropped: 0, counters: { 'ingest.packets': 31, 'slot.replaced': 1 } },
   ];
   for (const m of messages) t.same(decodeServerMessage(encodeMessage(m)), m, m.t);
   t.same(decodeClientMessage(encodeMessage({ t: 'options', mapsEvery: 1, meshEvery: 5, mapsStride: 2, fovDeg: 62.5 })), { t: 'options', mapsEvery: 1, meshEvery: 5, mapsStride: 2, fovDeg: 62.5 });

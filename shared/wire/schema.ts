@@ -81,6 +81,8 @@ export interface StatsMessage {
   readonly framesProcessed: number;
   readonly framesDropped: number;
   readonly mapsDropped: number;
+  /** every stage's counters, "stage.counter" (server/live/liveSession.ts LiveStageStats); empty from older servers */
+  readonly counters: Readonly<Record<string, number>>;
 }
 
 export interface MapsMessage {
@@ -166,7 +168,7 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
       };
     }
     case 'stats':
-      return { t: 'stats', framesIn: f.int('framesIn', 0, 2 ** 53), framesProcessed: f.int('framesProcessed', 0, 2 ** 53), framesDropped: f.int('framesDropped', 0, 2 ** 53), mapsDropped: f.int('mapsDropped', 0, 2 ** 53) };
+      return { t: 'stats', framesIn: f.int('framesIn', 0, 2 ** 53), framesProcessed: f.int('framesProcessed', 0, 2 ** 53), framesDropped: f.int('framesDropped', 0, 2 ** 53), mapsDropped: f.int('mapsDropped', 0, 2 ** 53), counters: m.counters === undefined ? {} : f.numbers('counters') };
     case 'maps': {
       const g = f.sub('maps');
       return {

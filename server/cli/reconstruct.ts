@@ -1,6 +1,6 @@
 /** `facelive reconstruct`: any image sequence in, 4D face out (see server/offline/reconstruct.ts). */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
 import { openFrameSource } from '../offline/frameSource.js';
 import { EXPORTS, runReconstruct, type ExportName } from '../offline/reconstruct.js';

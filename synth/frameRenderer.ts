@@ -12,6 +12,7 @@ import { sampleTexture, type Appearance, type Rgb } from './appearance.js';
 import type { Background } from './background.js';
 import { projectPoints, type Intrinsics, type Pose } from './camera.js';
 import { applyCameraEffects, type CameraEffects } from './degrade.js';
+import type { MapsImage } from '../shared/mapsImage.js';
 import type { HairShell } from './hair.js';
 import type { HeadAssets } from './headAssets.js';
 import { shIrradiance, type Lighting } from './lighting.js';
@@ -19,19 +20,8 @@ import type { OccluderMesh } from './occluder.js';
 import { clearVisibilityBuffer, createVisibilityBuffer, rasterizeMesh, resolveBarycentrics, type ScreenMesh, type VisibilityBuffer } from './rasterizer.js';
 import type { Rng } from './random.js';
 
-export interface SynthFrame {
-  readonly width: number;
-  readonly height: number;
-  /** [H*W*3] sRGB */
-  readonly rgb: Uint8Array;
-  /** [H*W] metres along the camera's z axis; 0 where no surface */
-  readonly depth: Float32Array;
-  /** [H*W*3] canonical coordinates, metres (shared/canonical.ts); 0 where the mask has no canonical */
-  readonly canonical: Float32Array;
-  /** [H*W] PartId */
-  readonly mask: Uint8Array;
-  /** [68*3] x, y (pixels, centres at integers), visible (1 or 0) */
-  readonly landmarks: Float32Array;
+/** A rendered frame: the image and its exact maps, and what the rasterizer saw per pixel. */
+export interface SynthFrame extends MapsImage {
   /** [H*W] facekit triangle id (faceTopology.ts) of the head surface seen; -1 elsewhere */
   readonly triangle: Int32Array;
   /** [H*W*3] perspective-correct barycentrics in that triangle; 0 elsewhere */

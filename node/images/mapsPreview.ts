@@ -1,26 +1,11 @@
 /**
- * A picture of per-pixel maps for people (the generator's ground truth, or what the engine reconstructed): one row per frame, columns RGB | depth | canonical | mask | landmarks
- * (green: visible, red: hidden). Depth is coloured near (warm) to far (cool) over the frame's surface pixels;
+ * A picture of per-pixel maps for people (the generator's ground truth, or what the engine reconstructed): one row
+ * per frame, columns RGB | depth | canonical | mask | landmarks (green: visible, red: hidden). Depth is coloured near (warm) to far (cool) over the frame's surface pixels;
  * canonical x, y, z are shown as red, green, blue over the normalized canonical range.
  */
 import { PNG } from 'pngjs';
 import { CANONICAL_NORMALIZATION } from '../../shared/canonical.js';
-
-/** What one row shows: an RGB image and its maps on the same grid. */
-export interface PreviewFrame {
-  readonly width: number;
-  readonly height: number;
-  /** [H*W*3] sRGB */
-  readonly rgb: Uint8Array;
-  /** [H*W] metres, 0 = no surface */
-  readonly depth: Float32Array;
-  /** [H*W*3] metres, canonical frame; 0 where none */
-  readonly canonical: Float32Array;
-  /** [H*W] part ids */
-  readonly mask: Uint8Array;
-  /** [68*3] x, y (pixels), visible (0/1) */
-  readonly landmarks: Float32Array;
-}
+import type { MapsImage } from '../../shared/mapsImage.js';
 
 /** Colour of each part id in pictures (preview, real-image bench). */
 export const MASK_COLORS: [number, number, number][] = [
@@ -35,7 +20,7 @@ function ramp(t: number): [number, number, number] {
   return [0, 1, 2].map((k) => Math.round(stops[i][k] + (stops[i + 1][k] - stops[i][k]) * f)) as [number, number, number];
 }
 
-export function previewPanels(fr: PreviewFrame): Uint8Array[] {
+export function previewPanels(fr: MapsImage): Uint8Array[] {
   const { width: W, height: H } = fr;
   const n = W * H;
   const depth = new Uint8Array(n * 3), canon = new Uint8Array(n * 3), mask = new Uint8Array(n * 3);
@@ -68,7 +53,7 @@ export function previewPanels(fr: PreviewFrame): Uint8Array[] {
 }
 
 /** PNG bytes of a grid: rows = frames, columns = previewPanels. */
-export function renderPreview(frames: readonly PreviewFrame[]): Buffer {
+export function renderPreview(frames: readonly MapsImage[]): Buffer {
   if (frames.length === 0) throw new RangeError('renderPreview: no frames');
   const { width: W, height: H } = frames[0];
   const cols = 5, gap = 2;

@@ -4,19 +4,11 @@
  * once *alone* (everything else relaxed while it plays) and once *mixed* with others. Shapes that trackers are
  * known to miss (cheekPuff, eyeWide, noseSneer, one-sided smiles) are in the deck twice.
  */
+import { FACEKIT_EXPRESSION_NAMES } from '../shared/blendshapeNames.js';
 import type { Rng } from './random.js';
 
-export const EXPRESSION_NAMES = [
-  'browDown_L', 'browDown_R', 'browInnerUp_L', 'browInnerUp_R', 'browOuterUp_L', 'browOuterUp_R', 'cheekPuff_L',
-  'cheekPuff_R', 'cheekSquint_L', 'cheekSquint_R', 'eyeBlink_L', 'eyeBlink_R', 'eyeLookDown_L', 'eyeLookDown_R',
-  'eyeLookIn_L', 'eyeLookIn_R', 'eyeLookOut_L', 'eyeLookOut_R', 'eyeLookUp_L', 'eyeLookUp_R', 'eyeSquint_L',
-  'eyeSquint_R', 'eyeWide_L', 'eyeWide_R', 'jawForward', 'jawLeft', 'jawOpen', 'jawRight', 'mouthClose',
-  'mouthDimple_L', 'mouthDimple_R', 'mouthFrown_L', 'mouthFrown_R', 'mouthFunnel', 'mouthLeft', 'mouthLowerDown_L',
-  'mouthLowerDown_R', 'mouthPress_L', 'mouthPress_R', 'mouthPucker', 'mouthRight', 'mouthRollLower',
-  'mouthRollUpper', 'mouthShrugLower', 'mouthShrugUpper', 'mouthSmile_L', 'mouthSmile_R', 'mouthStretch_L',
-  'mouthStretch_R', 'mouthUpperUp_L', 'mouthUpperUp_R', 'noseSneer_L', 'noseSneer_R', 'PupilDilate_L',
-  'PupilDilate_R', 'cheekRaiser_L', 'cheekRaiser_R',
-] as const;
+/** facekit's 57 expression shapes, in facekit's order (shared/blendshapeNames.ts: their ARKit names). */
+export const EXPRESSION_NAMES = FACEKIT_EXPRESSION_NAMES;
 export type ExpressionName = (typeof EXPRESSION_NAMES)[number];
 export const EXPRESSION_COUNT = EXPRESSION_NAMES.length;
 

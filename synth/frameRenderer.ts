@@ -6,6 +6,7 @@
  * visibility buffer of head, hair shell and occluder (rasterizer.ts) → per-pixel attributes and shading →
  * background → camera effects (degrade.ts).
  */
+import { gazeDirection, gazeFromWeights } from '../shared/gaze.js';
 import { PartId } from '../shared/parts.js';
 import { NOT_RENDERED } from '../shared/facekit/faceTopology.js';
 import { sampleTexture, type Appearance, type Rgb } from './appearance.js';
@@ -203,6 +204,8 @@ export class FrameRenderer {
     const margin = (bg.width - W) / 2;
     const [shiftX, shiftY] = input.backgroundShift;
     const pupilDilate = [input.expression[53], input.expression[54]];
+    const gaze = gazeFromWeights(input.expression);
+    const gazeDirs = [gazeDirection(gaze.left), gazeDirection(gaze.right)];
     // lights flattened: direction xyz, colour rgb
     const lights = Float64Array.from(light.lights.flatMap((l) => [...l.direction, ...l.color]));
     const lightCount = light.lights.length;
@@ -248,7 +251,7 @@ export class FrameRenderer {
             if (part === PartId.FACE_SKIN) sampleTexture(app.faceTexture, app.faceTextureSize, u, v, albedo);
             else sampleTexture(app.headTexture, app.headTextureSize, u - 1, v, albedo);
           } else if (part === PartId.EYE) {
-            this.shadeEye(cx, cy, cz, app, pupilDilate, albedo);
+            this.shadeEye(cx, cy, cz, app, pupilDilate, gazeDirs, albedo);
             spec = 0.5;
             shin = 90;
           } else {
@@ -369,10 +372,19 @@ export class FrameRenderer {
     };
   }
 
-  private shadeEye(cx: number, cy: number, cz: number, app: Appearance, dilate: number[], out: Float64Array): void {
+  /**
+   * The eyeball's colour at a template point: iris and pupil around the gaze direction (the eyeball is rigid in
+   * facekit: the eyeLook weights turn only the painted iris, shared/gaze.ts), sclera elsewhere.
+   */
+  private shadeEye(cx: number, cy: number, cz: number, app: Appearance, dilate: number[], gaze: number[][], out: Float64Array): void {
     const left = cx > 0;
     const c = left ? this.assets.eyeCenters.left : this.assets.eyeCenters.right;
-    const dx = cx - c[0], dy = cy - c[1], dz = cz - c[2];
+    const g = left ? gaze[0] : gaze[1];
+    const px = cx - c[0], py = cy - c[1], pz = cz - c[2];
+    // the point in the eye's own frame: z along the gaze, x kept horizontal (rotate by -yaw, then -pitch)
+    const cyaw = Math.hypot(g[0], g[2]), syaw = g[0] / cyaw, cyw = g[2] / cyaw;
+    const x1 = px * cyw - pz * syaw, z1 = px * syaw + pz * cyw;
+    const dy = py * cyaw - z1 * g[1], dz = py * g[1] + z1 * cyaw, dx = x1;
     const r = Math.sqrt(dx * dx + dy * dy) / app.irisRadiusM;
     const pupil = app.pupilRatio * (1 + 0.6 * (left ? dilate[0] : dilate[1]));
     let col: Rgb;

@@ -167,3 +167,29 @@ t.test('renderScene(yaw 70): the far jaw contour is hidden by the face', async (
   t.ok(jaw.slice(12).every((v) => v === 0), `far jaw points hidden: ${jaw.join('')}`);
   t.ok(jaw.slice(0, 8).every((v) => v === 1), 'jaw points on the near side are visible');
 });
+
+t.test('the iris follows the gaze of the eyeLook weights (shared/gaze.ts)', async (t) => {
+  /** centroid of the darkest eye pixels (iris and pupil) of each half of the image */
+  const irisCentres = (weights: Record<string, number>) => {
+    const S = 256, f = renderScene({ size: S, distanceM: 0.3, expression: expression(weights) }).frame;
+    const sums = [[0, 0, 0], [0, 0, 0]];
+    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+      const i = y * S + x;
+      const luma = 0.3 * f.rgb[i * 3] + 0.6 * f.rgb[i * 3 + 1] + 0.1 * f.rgb[i * 3 + 2];
+      if (f.mask[i] !== PartId.EYE || luma > 90) continue;
+      const s = sums[x < S / 2 ? 0 : 1];
+      s[0] += x;
+      s[1] += y;
+      s[2]++;
+    }
+    return sums.map(([sx, sy, n]) => [sx / n, sy / n]);
+  };
+  const ahead = irisCentres({});
+  const left = irisCentres({ eyeLookOut_L: 1, eyeLookIn_R: 1 });
+  const up = irisCentres({ eyeLookUp_L: 1, eyeLookUp_R: 1 });
+  // the subject's left is the image's right (a camera facing the face)
+  for (const eye of [0, 1]) {
+    t.ok(left[eye][0] - ahead[eye][0] > 2, `looking to the subject's left moves iris ${eye} right in the image by ${(left[eye][0] - ahead[eye][0]).toFixed(1)} px`);
+    t.ok(ahead[eye][1] - up[eye][1] > 1, `looking up moves iris ${eye} up by ${(ahead[eye][1] - up[eye][1]).toFixed(1)} px`);
+  }
+});

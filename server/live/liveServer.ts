@@ -283,6 +283,9 @@ export class LiveServer {
               }
             })();
             await described;
+            // the socket went away (or the session closed) while the offer was described: nothing to answer; a
+            // closed peer connection would throw from createAnswer, reported as an internal error
+            if (socketClosed || pc.connectionState === 'closed') return;
             const answer = await pc.createAnswer();
             withoutUnnamedStun(pc);
             await pc.setLocalDescription(answer);

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { imageToModelInput } from '../server/engine/crop.js';
-import { FaceModel, type StepOutputs } from '../server/engine/model/faceModel.js';
+import { FaceModel } from '../server/engine/model/faceModel.js';
 
 interface ArrayEntry {
   dtype: 'uint8' | 'float32';
@@ -32,11 +32,16 @@ export async function parityErrors(model: FaceModel, prefix: string): Promise<Re
   const focal = (fx.focal_px.data as Float32Array)[0];
   const state = model.createState();
   const worst: Record<string, number> = { depth: 0, canonical: 0, confidence: 0, parts: 0, cache_out: 0 };
-  const channels: Record<keyof StepOutputs, number> = { depth: 1, canonical: 3, confidence: 1, parts: model.contract.partNames.length };
+  const channels: Record<'depth' | 'canonical' | 'confidence' | 'parts', number> = { depth: 1, canonical: 3, confidence: 1, parts: model.contract.partNames.length };
   const g = Math.ceil(S / 4);
   for (let t = 0; t < T; t++) {
     const out = await model.step(imageToModelInput(images.subarray(t * S * S * 3, (t + 1) * S * S * 3), S), focal, state);
-    for (const key of Object.keys(channels) as (keyof StepOutputs)[]) {
+    // a model with the expression output: its weights of each frame, in full
+    if (fx.expression) {
+      const want = fx.expression.data as Float32Array, E = fx.expression.shape[1];
+      for (let e = 0; e < E; e++) worst.expression = Math.max(worst.expression ?? 0, Math.abs(out.expression![e] - want[t * E + e]));
+    }
+    for (const key of Object.keys(channels) as (keyof typeof channels)[]) {
       const want = fx[`${key}_grid4`].data as Float32Array;
       const C = channels[key];
       for (let c = 0; c < C; c++) {

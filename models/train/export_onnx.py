@@ -21,6 +21,20 @@ CONTRACT_FORMAT = 'facelive-model-1'
 PART_NAMES = ['background', 'face_skin', 'head_skin', 'eye', 'mouth_interior', 'teeth', 'hair', 'occluder']
 INPUTS = ['image', 'focal_px', 'cache', 'cache_valid']
 OUTPUTS = ['depth', 'canonical', 'confidence', 'parts', 'cache_out', 'cache_valid_out']
+# a model with the expression branch (ModelConfig.expressions) has one more output, after these
+EXPRESSION_OUTPUT = 'expression'
+# facekit's expression order (shared/blendshapeNames.ts), the order of the `expression` output
+EXPRESSION_NAMES = [
+    'browDown_L', 'browDown_R', 'browInnerUp_L', 'browInnerUp_R', 'browOuterUp_L', 'browOuterUp_R', 'cheekPuff_L',
+    'cheekPuff_R', 'cheekSquint_L', 'cheekSquint_R', 'eyeBlink_L', 'eyeBlink_R', 'eyeLookDown_L', 'eyeLookDown_R',
+    'eyeLookIn_L', 'eyeLookIn_R', 'eyeLookOut_L', 'eyeLookOut_R', 'eyeLookUp_L', 'eyeLookUp_R', 'eyeSquint_L',
+    'eyeSquint_R', 'eyeWide_L', 'eyeWide_R', 'jawForward', 'jawLeft', 'jawOpen', 'jawRight', 'mouthClose',
+    'mouthDimple_L', 'mouthDimple_R', 'mouthFrown_L', 'mouthFrown_R', 'mouthFunnel', 'mouthLeft', 'mouthLowerDown_L',
+    'mouthLowerDown_R', 'mouthPress_L', 'mouthPress_R', 'mouthPucker', 'mouthRight', 'mouthRollLower',
+    'mouthRollUpper', 'mouthShrugLower', 'mouthShrugUpper', 'mouthSmile_L', 'mouthSmile_R', 'mouthStretch_L',
+    'mouthStretch_R', 'mouthUpperUp_L', 'mouthUpperUp_R', 'noseSneer_L', 'noseSneer_R', 'PupilDilate_L',
+    'PupilDilate_R', 'cheekRaiser_L', 'cheekRaiser_R',
+]
 
 
 def metric_depth(log_depth, focal_px):
@@ -41,6 +55,8 @@ class StreamingStep(nn.Module):
         depth = metric_depth(out['log_depth'], focal_px)
         canonical = out['canonical'] * CANON_HALF + self.center
         confidence = 1.0 + torch.exp(out['conf_raw'].clamp(max=8.0))
+        if 'expression_logits' in out:
+            return depth, canonical, confidence, out['parts'], new_cache, new_valid, torch.sigmoid(out['expression_logits'])
         return depth, canonical, confidence, out['parts'], new_cache, new_valid
 
 
@@ -68,7 +84,9 @@ def contract(cfg: ModelConfig, name: str, version: str, training: dict) -> dict:
             'parts': {'shape': [1, P, s, s], 'dtype': 'float32', 'meaning': 'part logits in part_names order (argmax gives the mask)'},
             'cache_out': {'shape': [K, 2, 1, w1, N, C], 'dtype': 'float32', 'meaning': 'the cache to pass with the next frame'},
             'cache_valid_out': {'shape': [1, w1], 'dtype': 'float32', 'meaning': 'cache_valid for the next frame'},
+            **({EXPRESSION_OUTPUT: {'shape': [1, cfg.expressions], 'dtype': 'float32', 'meaning': 'blendshape weights 0..1 of this frame in expression_names order (facekit\'s)'}} if cfg.expressions else {}),
         },
+        **({'expression_names': EXPRESSION_NAMES} if cfg.expressions else {}),
         'training': training,
         'licence': 'MIT (trained only on renders of ICT-FaceKit Light, MIT, by this project)' if cfg.encoder != 'facemesh' else
                    'MIT for what this project trained (only on renders of ICT-FaceKit Light, MIT); its encoder started from MediaPipe Face Mesh\'s weights (Google, Apache-2.0: the notice in models/third_party/mediapipe-facemesh travels with this file)',
@@ -89,7 +107,8 @@ def export(net, cfg, path, meta: dict):
     step = StreamingStep(net).eval()
     cache, valid = net.empty_cache()
     args = (torch.rand(1, 3, cfg.size, cfg.size), torch.tensor([cfg.size * 1.2]), cache, valid)
-    torch.onnx.export(step, args, path, input_names=INPUTS, output_names=OUTPUTS, opset_version=17, do_constant_folding=True)
+    outputs = OUTPUTS + ([EXPRESSION_OUTPUT] if cfg.expressions else [])
+    torch.onnx.export(step, args, path, input_names=INPUTS, output_names=outputs, opset_version=17, do_constant_folding=True)
     model = onnx.load(path)
     entry = model.metadata_props.add()
     entry.key = 'facelive.contract'
@@ -110,14 +129,18 @@ def write_fixtures(net, cfg, prefix, frames_dir):
     focal = torch.tensor([float(cam['fx'])])
     arrays = {'images': rgb.astype(np.uint8), 'focal_px': np.array([cam['fx']], np.float32)}
     outs = {k: [] for k in ['depth', 'canonical', 'confidence', 'parts']}
+    expressions = []
     with torch.no_grad():
         for f in range(3):
             img = torch.from_numpy(rgb[f]).permute(2, 0, 1)[None].float() / 255.0
-            d, c, conf, parts, cache, valid = step(img, focal, cache, valid)
+            d, c, conf, parts, cache, valid, *expression = step(img, focal, cache, valid)
             for k, v in zip(outs, (d, c, conf, parts)):
                 outs[k].append(v[0, :, ::4, ::4].numpy())
+            expressions += [e[0].numpy() for e in expression]
     for k, v in outs.items():
         arrays[f'{k}_grid4'] = np.stack(v).astype(np.float32)
+    if expressions:
+        arrays['expression'] = np.stack(expressions).astype(np.float32)
     arrays['cache_out_sample'] = cache[:, :, :, -3:, ::8, ::8].numpy().astype(np.float32)
     arrays['cache_valid_out'] = valid.numpy().astype(np.float32)
     index, blobs, offset = {}, [], 0

@@ -9,7 +9,7 @@
  * A frame with no face gives { kind: 'noFace' } and resets the window; it never throws for that. A cut (the
  * caller's flag, or a change of frame size) forgets the window and the box.
  */
-import { InputError, InvalidStateError } from '../../shared/errors.js';
+import { InputError, InvalidStateError, ModelContractError } from '../../shared/errors.js';
 import { PartId } from '../../shared/parts.js';
 import { CropPlacement, type CropBox } from '../../shared/cropPlacement.js';
 import { cropToModelInput, type FramePixels } from './crop.js';
@@ -43,7 +43,14 @@ export class FaceEngine {
   ) {}
 
   static async create(o: EngineOptions): Promise<FaceEngine> {
-    return new FaceEngine(await InferenceClient.create(o.modelPath, o.threads ?? OFFLINE_MODEL_THREADS), o.template);
+    const client = await InferenceClient.create(o.modelPath, o.threads ?? OFFLINE_MODEL_THREADS);
+    // a model that reads blendshapes must name them as the template does: the weights index its expressions
+    const names = client.contract.expressionNames, want = o.template.expressionNames;
+    if (names && (names.length !== want.length || names.some((n, i) => n !== want[i]))) {
+      await client.close();
+      throw new ModelContractError(`${o.modelPath}: its expression output names ${names.length} shapes that are not facekit's ${want.length} in order`);
+    }
+    return new FaceEngine(client, o.template);
   }
 
   get contract() {
@@ -174,7 +181,7 @@ export class EngineSession {
 
     const tFit = performance.now();
     const pose = poseFromMaps({ ...out, mask }, placement, K, this.template.rigidRegion);
-    const blendshapes = pose && this.options.blendshapes !== false ? this.expression.fit(index, out.depth, placement, K, pose) : null;
+    const blendshapes = this.options.blendshapes !== false ? this.expression.update(index, out.depth, placement, K, pose, out.expression) : null;
     completeLandmarks(landmarks, { model: definition.model, base: this.expression.landmarkBase, expression: blendshapes, pose, K, placement });
     const end = performance.now();
     return {

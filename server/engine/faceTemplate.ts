@@ -32,6 +32,8 @@ export interface FaceTemplate {
   /** canonical coordinates on the rigid part of the face (for the pose fit) */
   readonly rigidRegion: RigidRegion;
   readonly fitter: BlendshapeFitter;
+  /** facekit's expression names, the order of every blendshape array */
+  readonly expressionNames: readonly string[];
 }
 
 export const IBUG68_CANONICAL_PATH = () => join(projectRoot(), 'models', 'landmarks', 'ibug68-canonical.json');
@@ -99,6 +101,7 @@ export function buildFaceTemplate(model: FacekitModel, fitStride = 20): FaceTemp
     },
     rigidRegion: new RigidRegion(Float32Array.from(rigidFaceVertices(model).flatMap(at))),
     fitter: new BlendshapeFitter(model, Int32Array.from(fitVertices)),
+    expressionNames: model.expressionNames,
   };
 }
 

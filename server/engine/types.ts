@@ -68,7 +68,7 @@ export type FaceResult =
       readonly points: readonly TrackedPoint[];
       /** camera-from-head pose from the rigid points, null when too few are in view */
       readonly pose: RigidPose | null;
-      /** [57] facekit expression weights fitted to the tracked template mesh; null without a pose */
+      /** [57] facekit expression weights 0..1 (shared/blendshapeNames.ts): the model's own where it reads them, else fitted to the tracked template mesh (null without a pose) */
       readonly blendshapes: Float32Array | null;
       /** [100] identity weights, fitted once over the first face frames; null until then */
       readonly identity: Float32Array | null;

@@ -18,6 +18,8 @@ export const INPUT_NAMES = ['image', 'focal_px', 'cache', 'cache_valid'] as cons
 export const OUTPUT_NAMES = ['depth', 'canonical', 'confidence', 'parts', 'cache_out', 'cache_valid_out'] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 export type OutputName = (typeof OUTPUT_NAMES)[number];
+/** An optional output: blendshape weights read from the crop, in the contract's `expression_names` order. */
+export const EXPRESSION_OUTPUT = 'expression';
 
 export interface TensorSpec {
   readonly shape: readonly number[];
@@ -37,6 +39,8 @@ export interface ModelContract {
   readonly partNames: readonly string[];
   readonly inputs: Readonly<Record<InputName, TensorSpec>>;
   readonly outputs: Readonly<Record<OutputName, TensorSpec>>;
+  /** the model's blendshape output: its names (facekit's 57, shared/blendshapeNames.ts); null when it has none */
+  readonly expressionNames: readonly string[] | null;
   /** free-form: steps, minutes, data */
   readonly training: Readonly<Record<string, unknown>>;
   readonly licence: string;
@@ -65,7 +69,7 @@ export function parseModelContract(raw: unknown, source = 'model'): ModelContrac
   const partNames = raw.part_names;
   need(Array.isArray(partNames) && partNames.join(',') === PART_NAMES.join(','), null, `part_names: expected [${PART_NAMES.join(', ')}], got ${JSON.stringify(partNames)}`);
 
-  const tensors = (kind: 'inputs' | 'outputs', names: readonly string[]) => {
+  const tensors = (kind: 'inputs' | 'outputs', names: readonly string[], optional: readonly string[] = []) => {
     const section = raw[kind];
     const out: Record<string, TensorSpec> = {};
     if (!isRecord(section)) {
@@ -82,11 +86,23 @@ export function parseModelContract(raw: unknown, source = 'model'): ModelContrac
       if (t.dtype !== 'float32') problems.push(`${kind}.${n}.dtype: expected float32, got ${JSON.stringify(t.dtype)}`);
       out[n] = { shape: (t.shape as number[]) ?? [], dtype: 'float32', meaning: String(t.meaning ?? '') };
     }
-    for (const extra of Object.keys(section)) if (!names.includes(extra)) problems.push(`${kind}.${extra}: not part of the contract`);
+    for (const n of optional) {
+      const t = section[n];
+      if (t === undefined) continue;
+      if (!isRecord(t) || !isDims(t.shape) || t.dtype !== 'float32') problems.push(`${kind}.${n}: expected a float32 tensor with its shape, got ${JSON.stringify(t).slice(0, 80)}`);
+      else out[n] = { shape: t.shape, dtype: 'float32', meaning: String(t.meaning ?? '') };
+    }
+    for (const extra of Object.keys(section)) if (!names.includes(extra) && !optional.includes(extra)) problems.push(`${kind}.${extra}: not part of the contract`);
     return out;
   };
   const inputs = tensors('inputs', INPUT_NAMES);
-  const outputs = tensors('outputs', OUTPUT_NAMES);
+  const outputs = tensors('outputs', OUTPUT_NAMES, [EXPRESSION_OUTPUT]);
+  const expressionSpec = outputs[EXPRESSION_OUTPUT];
+  const expressionNames = raw.expression_names;
+  if (expressionSpec || expressionNames !== undefined) {
+    const ok = Array.isArray(expressionNames) && expressionNames.every((n) => typeof n === 'string') && expressionSpec?.shape.join(',') === `1,${expressionNames.length}`;
+    need(ok, null, `outputs.expression and expression_names: expected both, the output [1, N] for N names, got ${JSON.stringify(expressionSpec?.shape)} and ${JSON.stringify(expressionNames)?.slice(0, 80)}`);
+  }
   const S = cropSize, P = PART_NAMES.length;
   const expectShape = (kind: string, name: string, spec: TensorSpec | undefined, want: number[]) => {
     if (spec && spec.shape.join(',') !== want.join(',')) problems.push(`${kind}.${name}.shape: expected [${want.join(', ')}], got [${spec.shape.join(', ')}]`);
@@ -118,6 +134,7 @@ export function parseModelContract(raw: unknown, source = 'model'): ModelContrac
     partNames: partNames as string[],
     inputs: inputs as Record<InputName, TensorSpec>,
     outputs: outputs as Record<OutputName, TensorSpec>,
+    expressionNames: expressionSpec ? (expressionNames as string[]) : null,
     training: isRecord(raw.training) ? raw.training : {},
     licence: String(raw.licence ?? ''),
   };

@@ -47,6 +47,8 @@ class ModelConfig:
     # 'conv': the stem trained from scratch on renders; 'facemesh': MediaPipe Face Mesh's first stages (trained on
     # real faces, mediapipe_facemesh.py), the same widths at the same strides (16, 32, 64, 128 at 1/2 .. 1/16)
     encoder: str = 'conv'
+    # blendshape weights read from the crop by a branch of their own (ExpressionBranch); 0: none
+    expressions: int = 0
 
     @property
     def grid(self) -> int:
@@ -88,6 +90,8 @@ class ModelConfig:
         d['widths'] = list(self.widths)
         if self.encoder == 'conv':
             del d['encoder']   # as every model before the choice existed was described
+        if not self.expressions:
+            del d['expressions']
         return d
 
 
@@ -322,6 +326,32 @@ class PixelWindowBlend(nn.Module):
         return out.transpose(1, 2).reshape(n, h * w, c).transpose(1, 2).reshape(n, c, h, w)
 
 
+class ExpressionBranch(nn.Module):
+    """Blendshape weights straight from the crop: a small CNN of its own (4 stride-2 stages to 8x8, a 1x1
+    projection, an MLP), sigmoid outputs in [0, 1], in facekit's expression order.
+
+    Why not from the trunk: weights fitted to the predicted canonical maps followed the truth for 2 of 25 shapes
+    (the maps are off by about what an expression moves a vertex), and heads on the frozen trunk's tokens or decoder
+    features learned next to nothing (a study, models/train/expression_head.py): the trunk was trained to say where a
+    pixel lies on the neutral face, which by design ignores the expression. The image shows it: closed lids, an open
+    jaw, a raised brow, where the iris sits. The branch reads the same crop and costs about 1 ms per frame; trained
+    alone, it leaves every other output of a trained model as it was."""
+
+    def __init__(self, outputs: int, widths=(24, 48, 96, 128)):
+        super().__init__()
+        stages, cin = [], 3
+        for w in widths:
+            stages.append(conv_block(cin, w, 2, convs=1))
+            cin = w
+        self.stages = nn.Sequential(*stages)
+        self.project = nn.Sequential(nn.Conv2d(cin, 32, 1), nn.ReLU())
+        self.mlp = nn.Sequential(nn.Flatten(), nn.Linear(32 * 8 * 8, 256), nn.GELU(), nn.Linear(256, outputs))
+
+    def forward(self, image):
+        """image [B,3,128,128] in [0,1] -> logits [B,outputs]."""
+        return self.mlp(self.project(self.stages((image - 0.45) / 0.25)))
+
+
 class FaceStreamNet(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -346,6 +376,8 @@ class FaceStreamNet(nn.Module):
         self.head = nn.Sequential(nn.Conv2d(w[0] + 3, w[0], 3, 1, 1), nn.ReLU(), nn.Conv2d(w[0], 5 + cfg.parts, 1))
         self.fuse = nn.ModuleList([PixelWindowBlend(c, cfg.window, dk) if blend else PixelWindowAttention(c, cfg.window)
                                    for _, c, dk, _, blend in cfg.fuse_shapes()])
+        if cfg.expressions:
+            self.expression = ExpressionBranch(cfg.expressions)
 
     # image [B,3,S,S] in [0,1]; focal_px [B]
     def encode(self, image, focal_px):
@@ -412,6 +444,8 @@ class FaceStreamNet(nn.Module):
                 return fused
 
         out = self.decode(image, tokens, skips, fuse)
+        if self.cfg.expressions:
+            out['expression_logits'] = self.expression(image)
         new_cache = torch.cat([cache[:, :, :, 1:], torch.stack(this_frame)[:, :, :, None]], 3)
         new_valid = torch.cat([cache_valid[:, 1:], torch.ones_like(cache_valid[:, :1])], 1)
         return out, new_cache, new_valid
@@ -437,8 +471,10 @@ class FaceStreamNet(nn.Module):
         age_index = age.clamp(0, self.cfg.window - 1)
         for blk in self.blocks:
             x = blk.clip(x, allowed, age_index)
-        return self.decode(flat, x.reshape(b * t, n, c), skips,
-                           lambda i, f: self.fuse[i].clip(f, b, allowed, age_index))
+        out = self.decode(flat, x.reshape(b * t, n, c), skips, lambda i, f: self.fuse[i].clip(f, b, allowed, age_index))
+        if self.cfg.expressions:
+            out['expression_logits'] = self.expression(flat)
+        return out
 
 
 CONFIGS = {
@@ -446,6 +482,8 @@ CONFIGS = {
     'small': ModelConfig(fuse=3),
     # the same with MediaPipe Face Mesh's first stages as its encoder (pretrained on real faces)
     'small-fm': ModelConfig(fuse=3, encoder='facemesh'),
+    # 'small' with the expression branch (57 facekit blendshape weights)
+    'small-expr': ModelConfig(fuse=3, expressions=57),
     # for the end-to-end training test: trains in about a minute
     'tiny': ModelConfig(size=64, widths=(8, 8, 16, 32), layers=1, heads=2, window=4, fuse=3),
     # the same with the facemesh encoder (its widths are fixed), for the end-to-end test of that path

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { InputError, ModelContractError } from '../../../shared/errors.js';
-import { CONTRACT_METADATA_KEY, INPUT_NAMES, OUTPUT_NAMES, parseModelContract, type ModelContract } from '../../../shared/model/modelContract.js';
+import { CONTRACT_METADATA_KEY, EXPRESSION_OUTPUT, INPUT_NAMES, OUTPUT_NAMES, parseModelContract, type ModelContract } from '../../../shared/model/modelContract.js';
 import { readOnnxMetadata } from '../../../shared/model/onnxMetadata.js';
 import { OFFLINE_MODEL_THREADS } from './defaults.js';
 
@@ -30,6 +30,8 @@ export interface StepOutputs {
   readonly confidence: Float32Array;
   /** [P*S*S] channels first, logits */
   readonly parts: Float32Array;
+  /** [E] blendshape weights 0..1 in the contract's expressionNames order; only from a model with that output */
+  readonly expression?: Float32Array;
 }
 
 export class FaceModel {
@@ -70,6 +72,7 @@ export class FaceModel {
     const problems: string[] = [];
     for (const n of INPUT_NAMES) if (!session.inputNames.includes(n)) problems.push(`graph input "${n}" missing`);
     for (const n of OUTPUT_NAMES) if (!session.outputNames.includes(n)) problems.push(`graph output "${n}" missing`);
+    if (contract.expressionNames && !session.outputNames.includes(EXPRESSION_OUTPUT)) problems.push(`graph output "${EXPRESSION_OUTPUT}" missing (the contract names ${contract.expressionNames.length} expressions)`);
     for (const n of session.inputNames) if (!(INPUT_NAMES as readonly string[]).includes(n)) problems.push(`graph input "${n}" is not part of the contract`);
     if (problems.length) {
       await session.release();
@@ -107,7 +110,8 @@ export class FaceModel {
     const data = (name: string) => out[name].data as Float32Array;
     state.cache = data('cache_out');
     state.cacheValid = data('cache_valid_out');
-    return { depth: data('depth'), canonical: data('canonical'), confidence: data('confidence'), parts: data('parts') };
+    const maps = { depth: data('depth'), canonical: data('canonical'), confidence: data('confidence'), parts: data('parts') };
+    return this.contract.expressionNames ? { ...maps, expression: data(EXPRESSION_OUTPUT) } : maps;
   }
 
   async close(): Promise<void> {

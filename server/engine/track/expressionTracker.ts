@@ -1,7 +1,8 @@
 /**
- * A session's expression and identity: each frame's blendshape weights fitted to where the template's vertices
- * appear in the image (found by canonical lookup), and the identity fitted once over the first IDENTITY_FRAMES
- * face frames (from the same vertices lifted to 3D with the predicted depth).
+ * A session's expression and identity. Each frame's blendshape weights: the model's own where it reads them from
+ * the crop (its `expression` output), else fitted to where the template's vertices appear in the image (found by
+ * canonical lookup). The identity is fitted once over the first IDENTITY_FRAMES face frames, from the same
+ * vertices lifted to 3D with the predicted depth, given that frame's weights.
  */
 import type { CropPlacement } from '../../../shared/cropPlacement.js';
 import type { FaceTemplate, LandmarkConvention } from '../faceTemplate.js';
@@ -29,12 +30,22 @@ export class ExpressionTracker {
     this.last = null;
   }
 
-  /** [57] weights for this frame. */
-  fit(index: CanonicalIndex, depth: Float32Array, placement: CropPlacement, K: FrameIntrinsics, pose: RigidPose): Float32Array {
+  /**
+   * [57] weights for this frame: `fromModel` when the model gave them (a copy), else the image fit, which needs a
+   * pose (null without one). The identity's frames are collected either way while it is not yet fitted.
+   */
+  update(index: CanonicalIndex, depth: Float32Array, placement: CropPlacement, K: FrameIntrinsics, pose: RigidPose | null, fromModel?: Float32Array): Float32Array | null {
+    if (!fromModel) return pose ? this.fit(index, depth, placement, K, pose) : null;
+    const weights = Float32Array.from(fromModel);
+    this.last = weights;
+    if (!this.identity && pose) this.collectIdentityFrame(this.lift(index, depth, placement, K, pose, true).observed, weights);
+    return weights;
+  }
+
+  /** The template's vertices found by lookup: frame pixels [n*2] (NaN where not found) and, with `lift`, head-frame points [n*3]. */
+  private lift(index: CanonicalIndex, depth: Float32Array, placement: CropPlacement, K: FrameIntrinsics, pose: RigidPose, lift: boolean) {
     const fitter = this.template.fitter;
     const T = fitter.template, n = fitter.vertices.length;
-    // the identity fit needs the vertices in 3D (back-projected with depth, in the head frame), only until it is done
-    const lift = !this.identity;
     const observed = new Float32Array(lift ? n * 3 : 0), seen = new Uint8Array(lift ? n : 0), pixels = new Float32Array(n * 2).fill(NaN);
     const R = pose.rotation, t = pose.translationM;
     for (let i = 0; i < n; i++) {
@@ -50,18 +61,29 @@ export class ExpressionTracker {
       for (let k = 0; k < 3; k++) observed[i * 3 + k] = R[k] * c[0] + R[3 + k] * c[1] + R[6 + k] * c[2];
       seen[i] = 1;
     }
+    return { pixels, observed: { observed, seen } };
+  }
+
+  /** The image fit: weights that put the template's vertices where the lookup found them. */
+  private fit(index: CanonicalIndex, depth: Float32Array, placement: CropPlacement, K: FrameIntrinsics, pose: RigidPose): Float32Array {
+    const fitter = this.template.fitter;
+    // the identity fit needs the vertices in 3D (back-projected with depth, in the head frame), only until it is done
+    const lifted = this.lift(index, depth, placement, K, pose, !this.identity);
     // expressions from the image positions (accurate), not the back-projected depth (centimetres off)
-    const weights = fitter.fitExpressionImage(pixels, this.identityBase ?? fitter.template, pose, K, 1.5 * placement.scale, this.last ?? undefined);
+    const weights = fitter.fitExpressionImage(lifted.pixels, this.identityBase ?? fitter.template, pose, K, 1.5 * placement.scale, this.last ?? undefined);
     this.last = weights;
-    if (lift) {
-      this.identityFrames.push({ observed, seen, expression: weights });
-      if (this.identityFrames.length >= IDENTITY_FRAMES) {
-        this.identity = fitter.fitIdentity(this.identityFrames);
-        this.identityBase = fitter.identityBase(this.identity);
-        this.landmarkBase = this.template.landmarks[this.landmarks].model.identityBase(this.identity);
-        this.identityFrames = [];
-      }
-    }
+    if (!this.identity) this.collectIdentityFrame(lifted.observed, weights);
     return weights;
+  }
+
+  private collectIdentityFrame(lifted: { observed: Float32Array; seen: Uint8Array }, expression: Float32Array): void {
+    const fitter = this.template.fitter;
+    this.identityFrames.push({ ...lifted, expression });
+    if (this.identityFrames.length >= IDENTITY_FRAMES) {
+      this.identity = fitter.fitIdentity(this.identityFrames);
+      this.identityBase = fitter.identityBase(this.identity);
+      this.landmarkBase = this.template.landmarks[this.landmarks].model.identityBase(this.identity);
+      this.identityFrames = [];
+    }
   }
 }

@@ -12,7 +12,7 @@ import { PART_NAMES } from '../shared/parts.js';
 import { photoDir } from './background.js';
 import { EXPRESSION_NAMES } from './expressionTimeline.js';
 import { loadHeadAssets } from './headAssets.js';
-import { planSequence, SequenceRenderer } from './sequence.js';
+import { planSequence, SequenceRenderer, type ExpressionMode } from './sequence.js';
 import { writeSequence } from './sequenceWriter.js';
 import type { Split } from './splits.js';
 
@@ -26,6 +26,8 @@ export interface SynthSettings {
   readonly split: Split;
   readonly fps: number;
   readonly raster: boolean;
+  /** absent in runs made before the choice existed: 'timeline' */
+  readonly expressions?: ExpressionMode;
 }
 
 export interface SynthRun extends SynthSettings {
@@ -67,11 +69,14 @@ function readManifest(path: string): { settings: SynthSettings; sequences: Manif
 }
 
 const sameSettings = (a: SynthSettings, b: SynthSettings) =>
-  (['sequences', 'frames', 'size', 'seed', 'split', 'fps', 'raster'] as const).every((k) => a[k] === b[k]);
+  (['sequences', 'frames', 'size', 'seed', 'split', 'fps', 'raster'] as const).every((k) => a[k] === b[k]) &&
+  (a.expressions ?? 'timeline') === (b.expressions ?? 'timeline');
 
 export async function runSynth(run: SynthRun, events: SynthEvents, shouldStop: () => boolean): Promise<SynthResult> {
   const settings: SynthSettings = {
     sequences: run.sequences, frames: run.frames, size: run.size, seed: run.seed, split: run.split, fps: run.fps, raster: run.raster,
+    // written only when not the default, so that earlier runs' manifests (and their resumes) stay the same
+    ...(run.expressions && run.expressions !== 'timeline' ? { expressions: run.expressions } : {}),
   };
   const manifestPath = join(run.out, 'manifest.json');
   let done: ManifestSequence[] = [];
@@ -133,7 +138,7 @@ export async function runSynth(run: SynthRun, events: SynthEvents, shouldStop: (
     const partial = join(run.out, `.${name}.partial`);
     rmSync(partial, { recursive: true, force: true });
     rmSync(join(run.out, name), { recursive: true, force: true });
-    const plan = planSequence({ seed: settings.seed, split: settings.split, index: i, frames: settings.frames, size: settings.size, fps: settings.fps });
+    const plan = planSequence({ seed: settings.seed, split: settings.split, index: i, frames: settings.frames, size: settings.size, fps: settings.fps, expressions: settings.expressions });
     const renderer = new SequenceRenderer(plan, assets);
     const ok = await writeSequence(renderer, partial, { raster: settings.raster, preview: run.preview }, () => events.frame(), shouldStop);
     if (!ok) {

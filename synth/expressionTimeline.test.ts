@@ -1,5 +1,5 @@
 import t from 'tap';
-import { EXPRESSION_COUNT, EXPRESSION_NAMES, sampleExpressionTrack } from './expressionTimeline.js';
+import { EXPRESSION_COUNT, EXPRESSION_NAMES, sampleExpressionTrack, sampleShuffledExpressions } from './expressionTimeline.js';
 import { loadFacekit } from '../node/facekit/loadFacekit.js';
 import { Rng } from './random.js';
 
@@ -44,4 +44,17 @@ t.test('sampleExpressionTrack() weights stay in [0, 1] and move smoothly', async
   let lo = Infinity, hi = -Infinity;
   for (const w of weights) (lo = Math.min(lo, w)), (hi = Math.max(hi, w));
   t.ok(lo >= 0 && hi <= 1, `range [${lo}, ${hi}]`);
+});
+
+t.test('shuffled expressions: every frame its own, every shape among them, weights in [0, 1]', async (t) => {
+  const { weights } = sampleShuffledExpressions(new Rng('shuffled-test'), 600);
+  const E = EXPRESSION_COUNT, seen = new Set<number>();
+  let changed = 0;
+  for (let f = 0; f < 600; f++) {
+    for (let e = 0; e < E; e++) if (weights[f * E + e] > 0.2) seen.add(e);
+    if (f && weights.subarray(f * E, (f + 1) * E).some((w, e) => Math.abs(w - weights[(f - 1) * E + e]) > 0.2)) changed++;
+  }
+  t.equal(seen.size, E, 'all 57 shapes occur in 600 frames');
+  t.ok(changed > 590, `${changed} of 599 frames differ from the one before`);
+  t.ok(weights.every((w) => w >= 0 && w <= 1));
 });

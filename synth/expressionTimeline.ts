@@ -173,3 +173,44 @@ export function sampleExpressionTrack(rng: Rng, { frames: T, fps }: ExpressionOp
   }
   return { weights, events };
 }
+
+/**
+ * Every frame its own expression, independent of the frames around it: 1-4 shapes of the 57 (the hard ones twice
+ * as likely, a one-sided shape often with its partner), often a jaw opening, a blink in one frame of six (one eye in
+ * three of those), a gaze in three of five. For models that read the expression from one frame: the timeline plays
+ * one event per second or so, so a short training sequence shows one or two expressions of one person, and a head
+ * learns the people rather than their expressions; shuffled frames show as many expressions as frames.
+ */
+export function sampleShuffledExpressions(rng: Rng, frames: number): ExpressionTrack {
+  const E = EXPRESSION_COUNT;
+  const weights = new Float32Array(frames * E);
+  const hard = HARD_SHAPES.map(idx);
+  const add = (f: number, e: number, w: number) => {
+    weights[f * E + e] = Math.min(1, weights[f * E + e] + w);
+  };
+  for (let f = 0; f < frames; f++) {
+    const count = rng.int(1, 4);
+    for (let k = 0; k < count; k++) {
+      const e = rng.chance(0.3) ? rng.pick(hard) : rng.int(0, E - 1);
+      const w = rng.uniform(0.3, 1);
+      add(f, e, w);
+      const partner = SYMMETRIC_PARTNER.get(e);
+      if (partner !== undefined && rng.chance(0.4)) add(f, partner, w * rng.uniform(0.7, 1));
+    }
+    if (rng.chance(0.4)) add(f, idx('jawOpen'), rng.uniform(0.05, 0.6));
+    if (rng.chance(1 / 6)) {
+      const which = rng.weighted([2, 0.5, 0.5]);
+      const w = rng.uniform(0.5, 1);
+      if (which !== 2) add(f, idx('eyeBlink_L'), w);
+      if (which !== 1) add(f, idx('eyeBlink_R'), w);
+    }
+    if (rng.chance(0.6)) {
+      const x = rng.uniform(-1, 1), y = rng.uniform(-0.8, 0.8);
+      add(f, idx(x > 0 ? 'eyeLookOut_L' : 'eyeLookIn_L'), Math.abs(x));
+      add(f, idx(x > 0 ? 'eyeLookIn_R' : 'eyeLookOut_R'), Math.abs(x));
+      add(f, idx(y > 0 ? 'eyeLookUp_L' : 'eyeLookDown_L'), Math.abs(y));
+      add(f, idx(y > 0 ? 'eyeLookUp_R' : 'eyeLookDown_R'), Math.abs(y));
+    }
+  }
+  return { weights, events: [] };
+}

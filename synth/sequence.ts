@@ -7,7 +7,7 @@ import { sampleAppearance, srgbToLinear, textureSizeFor, type Appearance, type R
 import { sampleBackground, type Background } from './background.js';
 import { headRotation, intrinsicsFromFov, mat3Mul, mat3Vec, shakeRotation, type Intrinsics, type Pose } from './camera.js';
 import { sampleCameraEffects, type CameraEffects } from './degrade.js';
-import { sampleExpressionTrack, type ExpressionTrack, EXPRESSION_COUNT } from './expressionTimeline.js';
+import { sampleExpressionTrack, sampleShuffledExpressions, type ExpressionTrack, EXPRESSION_COUNT } from './expressionTimeline.js';
 import { FrameRenderer, type SynthFrame } from './frameRenderer.js';
 import { buildHairShell, type HairShell } from './hair.js';
 import type { HeadAssets } from './headAssets.js';
@@ -25,7 +25,12 @@ export interface SequenceSpec {
   /** square image side, pixels */
   readonly size: number;
   readonly fps: number;
+  /** 'timeline' (default): expressions that play over time; 'shuffled': each frame its own (expressionTimeline.ts) */
+  readonly expressions?: ExpressionMode;
 }
+
+export type ExpressionMode = 'timeline' | 'shuffled';
+export const EXPRESSION_MODES: readonly ExpressionMode[] = ['timeline', 'shuffled'];
 
 /** A stretch of frames between cuts: one person, one lighting, one background, one camera placement. */
 export interface Segment {
@@ -101,7 +106,9 @@ export function planSequence(spec: SequenceSpec): SequencePlan {
     performance,
     segments,
     cuts: uniqueCuts,
-    expression: sampleExpressionTrack(assetRng('performance', performance, 'expression'), timing),
+    expression: spec.expressions === 'shuffled'
+      ? sampleShuffledExpressions(assetRng('performance', performance, 'expression'), spec.frames)
+      : sampleExpressionTrack(assetRng('performance', performance, 'expression'), timing),
     motion: sampleHeadMotion(assetRng('performance', performance, 'motion'), spec.frames, spec.fps),
     occluders: sampleOccluders(assetRng('performance', performance, 'occluders'), spec.frames, spec.fps),
   };

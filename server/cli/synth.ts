@@ -3,11 +3,12 @@ import { resolve } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
 import { runSynth, type SynthRun } from '../../synth/dataset.js';
 import { SPLITS } from '../../synth/splits.js';
+import { EXPRESSION_MODES } from '../../synth/sequence.js';
 import { choiceFlag, intFlag, parseFlags } from './args.js';
 import { Progress, stopOnSignal } from './progress.js';
 
 export const SYNTH_USAGE = `Usage: facelive synth --out DIR [--sequences N] [--frames T] [--size S] [--seed K]
-                      [--split train|val|test] [--fps F] [--raster] [--preview] [--quiet]
+                      [--split train|val|test] [--fps F] [--expressions timeline|shuffled] [--raster] [--preview] [--quiet]
 
 Renders N sequences of T frames (S x S pixels) of synthetic faces with exact ground truth into DIR:
 DIR/seq_NNNN/{rgb/*.png, depth.npy, canonical.npy, mask.npy, landmarks.npy, camera.json, video.y4m}
@@ -20,6 +21,8 @@ and DIR/manifest.json. Same settings give the same bytes; rerunning resumes an i
   --seed K         seed, 0..2147483647 (default 0)
   --split NAME     train, val or test: disjoint identities, appearances, lighting, backgrounds (default train)
   --fps F          frame rate of the motion and of video.y4m, 1..120 (default 30)
+  --expressions M  timeline: expressions that play over time (talking, blinks, gaze, every shape in turn; default);
+                   shuffled: each frame its own expression (training data for per-frame expression reading)
   --raster         also write triangle.npy and barycentric.npy (visible triangle per pixel)
   --preview        also write preview.png per sequence (RGB | depth | canonical | mask | landmarks)
   --quiet          no progress output`;
@@ -34,6 +37,7 @@ export function parseSynthArgs(argv: string[]): SynthRun {
     split: { type: 'string' },
     fps: { type: 'string' },
     raster: { type: 'boolean' },
+    expressions: { type: 'string' },
     preview: { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
@@ -49,6 +53,7 @@ export function parseSynthArgs(argv: string[]): SynthRun {
     split: choiceFlag('synth', v, 'split', 'train', SPLITS),
     fps: intFlag('synth', v, 'fps', 30, 1, 120),
     raster: v.raster === true,
+    expressions: choiceFlag('synth', v, 'expressions', 'timeline', EXPRESSION_MODES),
     preview: v.preview === true,
   };
 }

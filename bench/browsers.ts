@@ -57,6 +57,7 @@ export interface PageState {
   results: { frameId: number; face: boolean; captureTimeMs: number | null; drawnLatencyMs: number | null; frameWidth?: number; frameHeight?: number; box?: { centerX: number; centerY: number; side: number }; landmarks?: number[]; intrinsics?: number[]; timings?: Record<string, number> }[];
   maps: { frameId: number; frameWidth: number; size: number; box: { centerX: number; centerY: number; side: number }; depth: number[]; mask: number[] }[];
   panel: Record<string, string>;
+  blendshapeBars: string[];
   hello: { model: { cropSize: number } } | null;
 }
 

@@ -13,6 +13,7 @@ import { Vp8Encoder, type I420Frame } from '../../node/media/vp8Codec.js';
 import type { SessionOptionsWire } from '../../shared/signaling.js';
 import { encodeMessage, type HelloMessage, type ResultMessage, type StatsMessage } from '../../shared/wire/schema.js';
 import { OfferExchange } from '../sdk/offerExchange.js';
+import { namedBlendshapes, type NamedBlendshapes } from '../sdk/namedBlendshapes.js';
 import { ResultStream, type DecodedMapsEvent } from '../sdk/resultStream.js';
 import type { ClientPeer, ClientPeerHandlers, PeerStack } from './clientPeer.js';
 import { NdcPeer } from './ndcPeer.js';
@@ -65,6 +66,11 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
       maps: (m) => this.emit('maps', m),
       stats: (m) => this.emit('stats', m),
     });
+  }
+
+  /** A result's blendshape weights by facekit's and ARKit's names (null without weights). */
+  blendshapesOf(result: ResultMessage): NamedBlendshapes | null {
+    return namedBlendshapes(result, this.hello);
   }
 
   static async connect(signalUrl: string, o: NodeClientOptions): Promise<NodeClient> {

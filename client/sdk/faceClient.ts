@@ -9,6 +9,7 @@ import { candidateFromWire, candidateToWire, type SessionOptionsWire } from '../
 import { encodeMessage, type HelloMessage, type ResultMessage, type StatsMessage } from '../../shared/wire/schema.js';
 import { Emitter } from './emitter.js';
 import { OfferExchange } from './offerExchange.js';
+import { namedBlendshapes, type NamedBlendshapes } from './namedBlendshapes.js';
 import { ResultStream, type DecodedMapsEvent } from './resultStream.js';
 
 export interface ConnectOptions {
@@ -31,6 +32,8 @@ export interface ResultEvent {
   readonly receivedAtMs: number;
   /** capture (sender clock, from its RTCP reports) to arrival, ms; null until the server knows the mapping */
   readonly latencyMs: number | null;
+  /** the blendshape weights by facekit's and ARKit's names; null without weights */
+  readonly blendshapes: NamedBlendshapes | null;
 }
 
 export interface FaceClientEvents {
@@ -60,7 +63,7 @@ export class FaceClient extends Emitter<FaceClientEvents> {
       },
       result: (m) => {
         const now = Date.now();
-        this.emit('result', { result: m, receivedAtMs: now, latencyMs: m.captureTimeMs === null ? null : now - m.captureTimeMs });
+        this.emit('result', { result: m, receivedAtMs: now, latencyMs: m.captureTimeMs === null ? null : now - m.captureTimeMs, blendshapes: namedBlendshapes(m, this.hello) });
       },
       maps: (m) => this.emit('maps', m),
       stats: (m) => this.emit('stats', m),

@@ -11,6 +11,7 @@ import type { HelloMessage, ResultMessage, StatsMessage } from '../../shared/wir
 import { FrameView, type Overlay } from './frameView.js';
 import { SceneView, type MeshSnapshot } from './sceneView.js';
 import { LiveStats } from './liveStats.js';
+import { BlendshapeBars } from './blendshapeBars.js';
 import { DEFAULT_SESSION_OPTIONS, PAGE_MESH_EVERY, SESSION_OPTION_LIMITS } from '../../shared/sessionOptions.js';
 
 type FaceResultMessage = Extract<ResultMessage, { face: true }>;
@@ -41,10 +42,13 @@ const shared = {
   maps: [] as { frameId: number; frameWidth: number; size: number; box: unknown; depth: number[]; mask: number[] }[],
   stats: null as StatsMessage | null,
   panel: {} as Record<string, string>,
+  /** the names on the blendshape bars of the latest face result, strongest first */
+  blendshapeBars: [] as string[],
 };
 (window as unknown as { faceLive: typeof shared }).faceLive = shared;
 
 const stats = new LiveStats();
+const bars = new BlendshapeBars($('blendshapes'));
 let client: FaceClient | null = null;
 let stream: MediaStream | null = null;
 let last: FaceResultMessage | null = null;
@@ -142,6 +146,7 @@ function stop(): void {
 function onResult(e: ResultEvent): void {
   const r = e.result;
   stats.result(e, client?.bytesIn ?? 0);
+  if (e.blendshapes) shared.blendshapeBars = bars.show(e.blendshapes);
   const summary: (typeof shared.results)[number] = { frameId: r.frameId, face: r.face, captureTimeMs: r.captureTimeMs, drawnLatencyMs: null };
   if (r.face) {
     last = r;

@@ -6,6 +6,7 @@
  * the same page in headless Firefox.
  */
 import t from 'tap';
+import { ARKIT_BLENDSHAPE_NAMES } from '../../shared/blendshapeNames.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +112,7 @@ t.test('the page streams a fake camera and draws results that match the generato
   const latency = faces.map((r) => r.drawnLatencyMs).filter((x): x is number => x !== null);
   t.ok(latency.length >= 10, `${latency.length} results drawn with a capture time`);
   t.ok(median(latency) > 0 && median(latency) < 2000, `capture to drawn: median ${median(latency).toFixed(0)} ms`);
+  t.ok(s.blendshapeBars.length === 8 && s.blendshapeBars.every((n) => (ARKIT_BLENDSHAPE_NAMES as readonly string[]).includes(n)), `blendshape bars by ARKit name: ${s.blendshapeBars.join(', ')}`);
   t.ok(Number(s.panel['results fps']) > 0, `the panel shows results/s (${s.panel['results fps']}) and latency p50 ${s.panel['latency p50 ms']} ms`);
 });
 

@@ -62,6 +62,13 @@ print(np.load(d + '/canonical.npy').shape, np.load(d + '/confidence.npy').dtype,
   // tracked mesh: one OBJ per frame with a pose, same topology in each; the glTF passes Khronos' validator
   const pose = JSON.parse(readFileSync(join(out, 'pose.json'), 'utf8'));
   t.equal(pose.blendshape_names.length, 57);
+  t.equal(pose.arkit_names.length, 52, 'ARKit names beside facekit\'s');
+  const withWeights = pose.frames.find((f: { blendshapes: number[] | null }) => f.blendshapes);
+  t.equal(withWeights.arkit[pose.arkit_names.indexOf('jawOpen')], withWeights.blendshapes[pose.blendshape_names.indexOf('jawOpen')], 'the same weight under both names');
+  const csv = readFileSync(join(out, 'blendshapes-arkit.csv'), 'utf8').trim().split('\n');
+  t.equal(csv[0].split(',').length, 53, 'blendshapes-arkit.csv: frame and 52 columns');
+  t.equal(csv.length, pose.frames.length + 1, 'a row per frame');
+  t.match(readFileSync(join(out, 'blendshapes.csv'), 'utf8'), /^frame,browDown_L,/);
   const posed = pose.frames.filter((f: { pose: unknown }) => f.pose).length;
   const objs = readdirSync(join(out, 'mesh')).sort();
   t.equal(objs.length, posed, `${objs.length} OBJ files, one per frame with a pose`);

@@ -1,6 +1,7 @@
 /** `npm run bench -- <name> [flags]`: benchmarks are run by hand, never by CI. */
 import { benchDetector } from './detector.js';
 import { benchEngine } from './engine.js';
+import { benchExpressions } from './expressions.js';
 import { benchFuzz } from './fuzz.js';
 import { benchLive } from './live.js';
 import { benchModel } from './model.js';
@@ -8,7 +9,7 @@ import { benchReal } from './realImages.js';
 import { benchSynth } from './synth.js';
 import { benchWire } from './wire.js';
 
-const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { synth: benchSynth, model: benchModel, real: benchReal, detector: benchDetector, engine: benchEngine, live: benchLive, wire: benchWire, fuzz: benchFuzz };
+const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { synth: benchSynth, model: benchModel, real: benchReal, detector: benchDetector, engine: benchEngine, expressions: benchExpressions, live: benchLive, wire: benchWire, fuzz: benchFuzz };
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name ? BENCHES[name] : undefined;

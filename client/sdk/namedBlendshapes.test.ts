@@ -24,6 +24,11 @@ t.test('a client decoding a result gets the weights under facekit\'s and ARKit\'
   t.ok(Math.abs(named.arkit!.cheekPuff - 0.5) < 1e-6, 'cheekPuff: the pair\'s mean');
   t.equal(named.arkit!.tongueOut, 0);
   t.equal(Object.keys(named.arkit!).length, 52);
+  t.same(named.gaze!.left, { yawDeg: 0, pitchDeg: 0 }, 'looking ahead');
+  const look = new Float32Array(57);
+  look[FACEKIT_EXPRESSION_NAMES.indexOf('eyeLookOut_L')] = 0.5;
+  look[FACEKIT_EXPRESSION_NAMES.indexOf('eyeLookUp_L')] = 1;
+  t.same(namedBlendshapes(result(look), hello)!.gaze!.left, { yawDeg: 15, pitchDeg: 25 }, 'the left eye 15° out (towards the subject\'s left), 25° up');
 });
 
 t.test('no weights, no hello, or a server with other shapes: no ARKit names invented', async (t) => {
@@ -32,4 +37,5 @@ t.test('no weights, no hello, or a server with other shapes: no ARKit names inve
   const other = namedBlendshapes(result(Float32Array.of(0.1, 0.2)), { expressionNames: ['smile', 'frown'] })!;
   t.same(Object.keys(other.facekit), ['smile', 'frown']);
   t.equal(other.arkit, null);
+  t.equal(other.gaze, null);
 });

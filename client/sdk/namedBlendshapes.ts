@@ -4,6 +4,7 @@
  * morph targets with those names) is driven without a table of its own.
  */
 import { FACEKIT_EXPRESSION_NAMES, toArkit, type ArkitBlendshapeName } from '../../shared/blendshapeNames.js';
+import { gazeFromWeights, type EyeGaze } from '../../shared/gaze.js';
 import type { HelloMessage, ResultMessage } from '../../shared/wire/schema.js';
 
 export interface NamedBlendshapes {
@@ -11,6 +12,8 @@ export interface NamedBlendshapes {
   readonly facekit: Readonly<Record<string, number>>;
   /** by ARKit's 52 names; null when the server's shapes are not facekit's 57 */
   readonly arkit: Readonly<Record<ArkitBlendshapeName, number>> | null;
+  /** each eye's gaze in degrees from the eyeLook weights (shared/gaze.ts); null when the shapes are not facekit's */
+  readonly gaze: { readonly left: EyeGaze; readonly right: EyeGaze } | null;
 }
 
 /** Null for a result without weights (no face, no pose) or a server that named a different number of shapes. */
@@ -19,5 +22,5 @@ export function namedBlendshapes(result: ResultMessage, hello: Pick<HelloMessage
   const w = result.blendshapes;
   const facekit = Object.fromEntries(hello.expressionNames.map((n, i) => [n, w[i]]));
   const isFacekit = hello.expressionNames.length === FACEKIT_EXPRESSION_NAMES.length && hello.expressionNames.every((n, i) => n === FACEKIT_EXPRESSION_NAMES[i]);
-  return { facekit, arkit: isFacekit ? toArkit(w) : null };
+  return { facekit, arkit: isFacekit ? toArkit(w) : null, gaze: isFacekit ? gazeFromWeights(w) : null };
 }

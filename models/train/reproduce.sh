@@ -90,3 +90,20 @@ synth --out data/synth128/test --sequences 24 --frames 24 --size 128 --seed 300 
   --out models/facestream-small-fm.onnx --name facestream-small-fm --version 1.0.0 \
   --training-note '{"data": "facelive synth train split: 2,000 sequences x 24 frames at 128 px, seeds 100 to 104", "from": "phase 9 (facestream-small 1.6.0) for everything after the encoder; the encoder from MediaPipe Face Mesh"}' \
   --fixtures models/fixtures/facestream-small-fm-parity --frames data/synth128/test/seq_0000
+# phase 12, the expression branch (1.7.0): a small CNN of its own reads the 57 blendshape weights from the crop
+# (model.py ExpressionBranch); every other weight stays as 1.6.0 has it, so every other output is unchanged. Its data:
+# renders with the gaze painted on the iris (the generator learned to do that for it), half of them with a new
+# expression on every frame (--expressions shuffled: a timeline shows one or two expressions per short sequence),
+# plus 9,600 frames of phase 1's data whose gaze the loss ignores (their irises did not move)
+synth --out data/synth128/shuffled-1 --sequences 250 --frames 48 --size 128 --seed 131 --split train --expressions shuffled
+synth --out data/synth128/shuffled-2 --sequences 250 --frames 48 --size 128 --seed 132 --split train --expressions shuffled
+synth --out data/synth128/gaze-train --sequences 300 --frames 48 --size 128 --seed 120 --split train
+synth --out data/synth128/gaze-train2 --sequences 300 --frames 48 --size 128 --seed 121 --split train
+synth --out data/synth128/gaze-test --sequences 12 --frames 150 --size 128 --seed 320 --split test
+/usr/bin/python3 models/train/train_expression.py --init models/facestream-small.onnx \
+  --data data/synth128/shuffled-1 data/synth128/shuffled-2 data/synth128/gaze-train data/synth128/gaze-train2 \
+  --no-gaze data/synth128/train --test data/synth128/gaze-test --out models/train/runs/small-expr --minutes 38
+/usr/bin/python3 models/train/export_onnx.py --checkpoint models/train/runs/small-expr/checkpoint.pt \
+  --out models/facestream-small.onnx --version 1.7.0 \
+  --training-note '{"data": "trunk: phase 9 (1.6.0), unchanged; expression branch: 52,800 frames of facelive synth train renders with the gaze painted (24,000 with a new expression every frame, seeds 131-132; 28,800 on the timeline, seeds 120-121) and 9,600 of seed 100 without gaze"}' \
+  --fixtures models/fixtures/facestream-small-parity --frames data/synth128/test/seq_0000

@@ -327,29 +327,29 @@ class PixelWindowBlend(nn.Module):
 
 
 class ExpressionBranch(nn.Module):
-    """Blendshape weights straight from the crop: a small CNN of its own (4 stride-2 stages to 8x8, a 1x1
-    projection, an MLP), sigmoid outputs in [0, 1], in facekit's expression order.
+    """Blendshape weights read from the crop: convolutions over the trunk's own encoder features at 1/4 and 1/8 of
+    the crop (which already find eyes, lids, lips and teeth: the trunk needs them for its parts and canonical maps),
+    down to 8x8, a 1x1 projection and an MLP; sigmoid outputs in [0, 1], in facekit's expression order.
 
-    Why not from the trunk: weights fitted to the predicted canonical maps followed the truth for 2 of 25 shapes
-    (the maps are off by about what an expression moves a vertex), and heads on the frozen trunk's tokens or decoder
-    features learned next to nothing (a study, models/train/expression_head.py): the trunk was trained to say where a
-    pixel lies on the neutral face, which by design ignores the expression. The image shows it: closed lids, an open
-    jaw, a raised brow, where the iris sits. The branch reads the same crop and costs about 1 ms per frame; trained
-    alone, it leaves every other output of a trained model as it was."""
+    Why a branch: weights fitted to the predicted canonical maps followed the truth for 2 of 25 shapes (the maps are
+    off by about what an expression moves a vertex), and heads on the trunk's tokens or pooled decoder features
+    learned next to nothing (the study in models/train/analysis/expression_head_study.py): the canonical map says where a pixel lies
+    on the neutral face, which by design ignores the expression; the encoder's features still show it. Trained with
+    the trunk frozen, every other output of a trained model stays as it was; it adds about 1 ms per frame."""
 
-    def __init__(self, outputs: int, widths=(24, 48, 96, 128)):
+    def __init__(self, outputs: int, skip_widths=(32, 64)):
         super().__init__()
-        stages, cin = [], 3
-        for w in widths:
-            stages.append(conv_block(cin, w, 2, convs=1))
-            cin = w
-        self.stages = nn.Sequential(*stages)
-        self.project = nn.Sequential(nn.Conv2d(cin, 32, 1), nn.ReLU())
+        c4, c8 = skip_widths
+        self.down4 = conv_block(c4, 64, 2)                 # 1/4 -> 1/8
+        self.down8 = conv_block(64 + c8, 128, 2)           # 1/8 (with the trunk's own 1/8 features) -> 1/16
+        self.project = nn.Sequential(nn.Conv2d(128, 32, 1), nn.ReLU())
         self.mlp = nn.Sequential(nn.Flatten(), nn.Linear(32 * 8 * 8, 256), nn.GELU(), nn.Linear(256, outputs))
 
-    def forward(self, image):
-        """image [B,3,128,128] in [0,1] -> logits [B,outputs]."""
-        return self.mlp(self.project(self.stages((image - 0.45) / 0.25)))
+    def forward(self, skips):
+        """skips: the encoder's features at 1/2, 1/4, 1/8 (FaceStreamNet.encode) -> logits [B,outputs]."""
+        x = self.down4(skips[1])
+        x = self.down8(torch.cat([x, skips[2]], 1))
+        return self.mlp(self.project(x))
 
 
 class FaceStreamNet(nn.Module):
@@ -377,7 +377,7 @@ class FaceStreamNet(nn.Module):
         self.fuse = nn.ModuleList([PixelWindowBlend(c, cfg.window, dk) if blend else PixelWindowAttention(c, cfg.window)
                                    for _, c, dk, _, blend in cfg.fuse_shapes()])
         if cfg.expressions:
-            self.expression = ExpressionBranch(cfg.expressions)
+            self.expression = ExpressionBranch(cfg.expressions, (w[1], w[2]))
 
     # image [B,3,S,S] in [0,1]; focal_px [B]
     def encode(self, image, focal_px):
@@ -445,7 +445,7 @@ class FaceStreamNet(nn.Module):
 
         out = self.decode(image, tokens, skips, fuse)
         if self.cfg.expressions:
-            out['expression_logits'] = self.expression(image)
+            out['expression_logits'] = self.expression(skips)
         new_cache = torch.cat([cache[:, :, :, 1:], torch.stack(this_frame)[:, :, :, None]], 3)
         new_valid = torch.cat([cache_valid[:, 1:], torch.ones_like(cache_valid[:, :1])], 1)
         return out, new_cache, new_valid
@@ -473,7 +473,7 @@ class FaceStreamNet(nn.Module):
             x = blk.clip(x, allowed, age_index)
         out = self.decode(flat, x.reshape(b * t, n, c), skips, lambda i, f: self.fuse[i].clip(f, b, allowed, age_index))
         if self.cfg.expressions:
-            out['expression_logits'] = self.expression(flat)
+            out['expression_logits'] = self.expression(skips)
         return out
 
 

@@ -6,7 +6,7 @@
  * (MIT, bench/real/media.ts; fetched by `npm run bench -- real`): the weights over time beside the frames, and the
  * blinks they count.
  *
- *   npm run bench -- expressions [--model FILE] [--sequences 12] [--frames 300] [--size 320] [--figures]
+ *   npm run bench -- expressions [--model FILE] [--sequences 12] [--frames 300] [--size 320] [--clip-frames 300] [--figures]
  * --figures writes docs/expressions-synthetic.png and docs/expressions-real.png.
  */
 import { existsSync, writeFileSync } from 'node:fs';
@@ -37,11 +37,13 @@ const column = (s: Float32Array, e: number) => Float32Array.from({ length: s.len
 const weightsOf = (r: FaceResult) => (r.kind === 'face' && r.blendshapes ? r.blendshapes : new Float32Array(E));
 
 export async function benchExpressions(argv: string[]): Promise<void> {
-  const v = parseFlags('bench expressions', argv, { model: { type: 'string' }, sequences: { type: 'string' }, frames: { type: 'string' }, size: { type: 'string' }, figures: { type: 'boolean' } });
+  const v = parseFlags('bench expressions', argv, { model: { type: 'string' }, sequences: { type: 'string' }, frames: { type: 'string' }, size: { type: 'string' }, 'clip-frames': { type: 'string' }, figures: { type: 'boolean' } });
   const modelPath = typeof v.model === 'string' ? v.model : DEFAULT_MODEL_PATH;
   const sequences = intFlag('bench expressions', v, 'sequences', 12, 1, 200);
   const frames = intFlag('bench expressions', v, 'frames', 300, 10, 10000);
   const size = intFlag('bench expressions', v, 'size', 320, 128, 480);
+  // the first 300 frames of each real clip: the span whose blinks were counted by eye (the README)
+  const clipFrames = intFlag('bench expressions', v, 'clip-frames', 300, 10, 100000);
   const assets = loadHeadAssets();
   const engine = await FaceEngine.create({ modelPath, template: buildFaceTemplate(assets.model) });
   try {
@@ -106,6 +108,7 @@ export async function benchExpressions(argv: string[]): Promise<void> {
       const session = engine.openSession();
       const series: Float32Array[] = [], thumbs: { frame: number; rgb: Uint8Array }[] = [];
       for await (const f of openFrameSource(path).frames()) {
+        if (f.index >= clipFrames) break;
         const r = await session.process({ frameId: f.index, pixels: f.pixels });
         series.push(weightsOf(r));
         if (f.index % 20 === 10 && r.kind === 'face') thumbs.push({ frame: f.index, rgb: modelInputToRgb(cropToModelInput(f.pixels, r.placement), 48) });

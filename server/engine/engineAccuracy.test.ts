@@ -48,7 +48,7 @@ t.test('engine on a held-out sequence: landmarks, metric depth, head pose, blend
   t.ok(mean(depth) < 0.1, `depth AbsRel on face skin ${(100 * mean(depth)).toFixed(1)} %`);
   t.ok(median(rot) < 8, `head rotation: median ${median(rot).toFixed(2)}°`);
   t.ok(median(meshMm) < 8, `tracked mesh: median ${median(meshMm).toFixed(1)} mm per face vertex (offset removed)`);
-  t.ok(mean(shapes) < 0.15, `blendshapes: mean abs error ${mean(shapes).toFixed(3)}`);
+  t.ok(mean(shapes) < 0.05, `blendshapes: mean abs error ${mean(shapes).toFixed(3)} (the canonical-map fit of 1.6.0 gave about 0.09)`);
 });
 
 t.test('tracked points on the far side of a turned head are flagged, not placed on the near side', async (t) => {

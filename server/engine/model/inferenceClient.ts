@@ -112,7 +112,7 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
     }
     p.state.cache = m.cache;
     p.state.cacheValid = m.cacheValid;
-    p.resolve({ depth: m.depth, canonical: m.canonical, confidence: m.confidence, parts: m.parts });
+    p.resolve({ depth: m.depth, canonical: m.canonical, confidence: m.confidence, parts: m.parts, ...(m.expression ? { expression: m.expression } : {}) });
   }
 
   private fail(e: Error): void {

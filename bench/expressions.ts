@@ -62,7 +62,7 @@ export async function benchExpressions(argv: string[]): Promise<void> {
         const r = await session.process({ frameId: f, pixels: input.pixels, intrinsics: input.K, cut: plan.cuts.includes(f) });
         truth.set(frame.expression, f * E);
         pred.set(weightsOf(r), f * E);
-        if (s === 0 && f % 30 === 15 && r.kind === 'face') thumbs.push({ frame: f, rgb: modelInputToRgb(cropToModelInput(input.pixels, r.placement), 128) });
+        if (s === 0 && f % 30 === 15 && r.kind === 'face') thumbs.push({ frame: f, rgb: downsample(modelInputToRgb(cropToModelInput(input.pixels, r.placement), r.placement.size), r.placement.size, 48) });
       }
       session.close();
       truthRows.push(truth);
@@ -111,7 +111,7 @@ export async function benchExpressions(argv: string[]): Promise<void> {
         if (f.index >= clipFrames) break;
         const r = await session.process({ frameId: f.index, pixels: f.pixels });
         series.push(weightsOf(r));
-        if (f.index % 20 === 10 && r.kind === 'face') thumbs.push({ frame: f.index, rgb: modelInputToRgb(cropToModelInput(f.pixels, r.placement), 48) });
+        if (f.index % 20 === 10 && r.kind === 'face') thumbs.push({ frame: f.index, rgb: downsample(modelInputToRgb(cropToModelInput(f.pixels, r.placement), r.placement.size), r.placement.size, 48) });
       }
       session.close();
       const all = concat(series);
@@ -149,7 +149,7 @@ export async function benchExpressions(argv: string[]): Promise<void> {
       const docs = join(projectRoot(), 'docs');
       if (firstSequence) {
         const strips = PLOTTED.map((n) => ({ name: n, values: column(firstSequence!.pred, at(n)), truth: column(firstSequence!.truth, at(n)) }));
-        writeFileSync(join(docs, 'expressions-synthetic.png'), renderWeightPlot(strips, frames, { thumbnails: firstSequence.thumbs.map((t) => ({ frame: t.frame, rgb: downsample(t.rgb, 128, 48) })), thumbSize: 48, pxPerFrame: 3 }));
+        writeFileSync(join(docs, 'expressions-synthetic.png'), renderWeightPlot(strips, frames, { thumbnails: firstSequence.thumbs, thumbSize: 48, pxPerFrame: 3 }));
       }
       if (realPlots.length) {
         const p = realPlots[0];

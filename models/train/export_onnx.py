@@ -23,18 +23,6 @@ INPUTS = ['image', 'focal_px', 'cache', 'cache_valid']
 OUTPUTS = ['depth', 'canonical', 'confidence', 'parts', 'cache_out', 'cache_valid_out']
 # a model with the expression branch (ModelConfig.expressions) has one more output, after these
 EXPRESSION_OUTPUT = 'expression'
-# facekit's expression order (shared/blendshapeNames.ts), the order of the `expression` output
-EXPRESSION_NAMES = [
-    'browDown_L', 'browDown_R', 'browInnerUp_L', 'browInnerUp_R', 'browOuterUp_L', 'browOuterUp_R', 'cheekPuff_L',
-    'cheekPuff_R', 'cheekSquint_L', 'cheekSquint_R', 'eyeBlink_L', 'eyeBlink_R', 'eyeLookDown_L', 'eyeLookDown_R',
-    'eyeLookIn_L', 'eyeLookIn_R', 'eyeLookOut_L', 'eyeLookOut_R', 'eyeLookUp_L', 'eyeLookUp_R', 'eyeSquint_L',
-    'eyeSquint_R', 'eyeWide_L', 'eyeWide_R', 'jawForward', 'jawLeft', 'jawOpen', 'jawRight', 'mouthClose',
-    'mouthDimple_L', 'mouthDimple_R', 'mouthFrown_L', 'mouthFrown_R', 'mouthFunnel', 'mouthLeft', 'mouthLowerDown_L',
-    'mouthLowerDown_R', 'mouthPress_L', 'mouthPress_R', 'mouthPucker', 'mouthRight', 'mouthRollLower',
-    'mouthRollUpper', 'mouthShrugLower', 'mouthShrugUpper', 'mouthSmile_L', 'mouthSmile_R', 'mouthStretch_L',
-    'mouthStretch_R', 'mouthUpperUp_L', 'mouthUpperUp_R', 'noseSneer_L', 'noseSneer_R', 'PupilDilate_L',
-    'PupilDilate_R', 'cheekRaiser_L', 'cheekRaiser_R',
-]
 
 
 def metric_depth(log_depth, focal_px):
@@ -60,7 +48,10 @@ class StreamingStep(nn.Module):
         return depth, canonical, confidence, out['parts'], new_cache, new_valid
 
 
-def contract(cfg: ModelConfig, name: str, version: str, training: dict) -> dict:
+def contract(cfg: ModelConfig, name: str, version: str, training: dict, expression_names=None) -> dict:
+    """`expression_names`: the `expression` output's order (facekit's, as the training data named them)."""
+    if cfg.expressions and (not expression_names or len(expression_names) != cfg.expressions):
+        raise SystemExit(f'a model with {cfg.expressions} expressions needs their names (the checkpoint\'s expression_names)')
     s, w1, K, N, C, P = cfg.size, cfg.window - 1, cfg.cache_layers, cfg.tokens, cfg.dim, cfg.parts
     return {
         'format': CONTRACT_FORMAT,
@@ -86,7 +77,7 @@ def contract(cfg: ModelConfig, name: str, version: str, training: dict) -> dict:
             'cache_valid_out': {'shape': [1, w1], 'dtype': 'float32', 'meaning': 'cache_valid for the next frame'},
             **({EXPRESSION_OUTPUT: {'shape': [1, cfg.expressions], 'dtype': 'float32', 'meaning': 'blendshape weights 0..1 of this frame in expression_names order (facekit\'s)'}} if cfg.expressions else {}),
         },
-        **({'expression_names': EXPRESSION_NAMES} if cfg.expressions else {}),
+        **({'expression_names': list(expression_names)} if cfg.expressions else {}),
         'training': training,
         'licence': 'MIT (trained only on renders of ICT-FaceKit Light, MIT, by this project)' if cfg.encoder != 'facemesh' else
                    'MIT for what this project trained (only on renders of ICT-FaceKit Light, MIT); its encoder started from MediaPipe Face Mesh\'s weights (Google, Apache-2.0: the notice in models/third_party/mediapipe-facemesh travels with this file)',
@@ -170,7 +161,7 @@ def main(argv=None):
     name = a.name or os.path.splitext(os.path.basename(a.out))[0]
     training = {'steps': ck['step'], 'minutes': round(ck['seconds'] / 60, 1), 'earlier_phases': ck.get('earlier', []),
                 **json.loads(a.training_note)}
-    export(net, cfg, a.out, contract(cfg, name, a.version, training))
+    export(net, cfg, a.out, contract(cfg, name, a.version, training, ck.get('expression_names')))
     print(f'wrote {a.out} ({os.path.getsize(a.out) / 1e6:.1f} MB)')
     if a.fixtures:
         if not a.frames:

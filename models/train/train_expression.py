@@ -179,7 +179,7 @@ def main(argv=None):
         return s
 
     def save(s):
-        torch.save({'model': net.state_dict(), 'config': {**cfg.to_json(), 'expressions': 57}, 'step': step,
+        torch.save({'model': net.state_dict(), 'config': {**cfg.to_json(), 'expressions': 57}, 'expression_names': names, 'step': step,
                     'seconds': time.time() - start, 'init': os.path.basename(a.init), 'init_contract': meta,
                     'score': {k: v for k, v in s.items() if k != 'per_shape'}}, os.path.join(a.out, 'checkpoint.pt'))
         json.dump(s, open(os.path.join(a.out, 'test_scores.json'), 'w'), indent=1)

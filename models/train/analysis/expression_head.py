@@ -21,14 +21,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-# facekit's order, as in camera.json 'expression_names' and the engine's (one list: export_onnx.py)
-import os  # noqa: E402
-import sys  # noqa: E402
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-from export_onnx import EXPRESSION_NAMES  # noqa: E402,F401
 
 
-def mirror_permutation(names=EXPRESSION_NAMES) -> list:
+def mirror_permutation(names) -> list:
     """Index of each shape's mirror image: a crop flipped left-right (data.augment's `flip`) shows the face's left
     side on the right, so its targets swap _L with _R and jawLeft/mouthLeft with jawRight/mouthRight."""
     def mirror(n):

@@ -33,17 +33,20 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-from expression_head import EXPRESSION_NAMES, ExpressionHead, FeatureTap, mirror_permutation  # noqa: E402
+from expression_head import ExpressionHead, FeatureTap, mirror_permutation  # noqa: E402
 from facelive_model.data import SynthSequences, augment, to_tensors, with_sensor_noise  # noqa: E402
 from facelive_model.onnx_import import load_onnx_weights  # noqa: E402
 
 FEATURES = ('tokens', 'dec8', 'dec4', 'canon')
 
 
+def expression_names(seq_dir: str) -> list:
+    """facekit's expression order, as the generator named it in the sequence's camera.json."""
+    return json.load(open(os.path.join(seq_dir, 'camera.json')))['expression_names']
+
+
 def expressions_of(seq_dir: str) -> np.ndarray:
     cam = json.load(open(os.path.join(seq_dir, 'camera.json')))
-    if cam['expression_names'] != EXPRESSION_NAMES:
-        sys.exit(f'{seq_dir}: expression names differ from expression_head.EXPRESSION_NAMES')
     return np.array([f['expression'] for f in cam['frames']], dtype=np.float32)
 
 
@@ -84,7 +87,7 @@ def extract(a):
     for p in net.parameters():
         p.requires_grad_(False)
     seqs = SynthSequences(a.data)
-    mirror = mirror_permutation()
+    mirror = mirror_permutation(expression_names(seqs.seqs[0]['dir']))
     rng = random.Random(a.seed)
     out = {k: [] for k in FEATURES}
     targets, index = [], []
@@ -118,7 +121,7 @@ def extract(a):
         np.save(os.path.join(a.out, f'{k}.npy'), np.concatenate(out[k]))
     np.save(os.path.join(a.out, 'targets.npy'), np.concatenate(targets))
     np.save(os.path.join(a.out, 'index.npy'), np.concatenate(index))     # sequence, frame, mirrored
-    json.dump({'data': a.data, 'model': os.path.basename(a.model), 'version': meta.get('version'), 'jitter': a.jitter,
+    json.dump({'expression_names': expression_names(seqs.seqs[0]['dir']), 'data': a.data, 'model': os.path.basename(a.model), 'version': meta.get('version'), 'jitter': a.jitter,
                'still': a.still, 'passes': a.passes, 'seed': a.seed, 'seconds': round(time.time() - t0)},
               open(os.path.join(a.out, 'info.json'), 'w'), indent=1)
     print(f'done: {sum(len(t) for t in targets)} frames in {time.time() - t0:.0f} s -> {a.out}', flush=True)
@@ -126,7 +129,9 @@ def extract(a):
 
 def load_features(folders):
     parts = [{k: np.load(os.path.join(d, f'{k}.npy')) for k in FEATURES + ('targets', 'index')} for d in folders]
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    out['names'] = json.load(open(os.path.join(folders[0], 'info.json')))['expression_names']
+    return out
 
 
 def predict(head, feats, batch=1024):
@@ -138,10 +143,10 @@ def predict(head, feats, batch=1024):
     return np.concatenate(out)
 
 
-def scores(pred, truth, vary=1e-3):
+def scores(pred, truth, names, vary=1e-3):
     """Per shape: Pearson r (None where the shape does not vary in this split), MAE, all-zero MAE."""
     rows = []
-    for j, n in enumerate(EXPRESSION_NAMES):
+    for j, n in enumerate(names):
         t, p = truth[:, j], pred[:, j]
         r = float(np.corrcoef(t, p)[0, 1]) if t.std() > vary and p.std() > 0 else None
         rows.append({'shape': n, 'r': r, 'mae': float(np.abs(p - t).mean()), 'zero': float(np.abs(t).mean()),
@@ -165,8 +170,8 @@ def fit(a):
     # hold out whole sequences (each is one identity) to pick the epoch: the head overfits identities quickly
     seq_id = train['index'][:, 0] + 100000 * np.cumsum(np.r_[0, np.diff(train['index'][:, 0]) < 0])
     held = (np.unique(seq_id, return_inverse=True)[1] % max(2, round(1 / a.val_seqs)) == 0) if a.val_seqs > 0 else np.zeros(len(seq_id), bool)
-    val = {k: v[held] for k, v in train.items()}
-    train = {k: v[~held] for k, v in train.items()}
+    val = {k: v if k == 'names' else v[held] for k, v in train.items()}
+    train = {k: v if k == 'names' else v[~held] for k, v in train.items()}
     n = len(train['targets'])
     head = ExpressionHead(inputs=a.inputs.split(','), proj=a.proj, hidden=a.hidden, dropout=a.dropout)
     params = sum(p.numel() for p in head.parameters())
@@ -207,7 +212,7 @@ def fit(a):
             vloss = float(((vp - val['targets']) ** 2).mean())
             if vloss < best[0]:
                 best = (vloss, epoch + 1, {k: v.clone() for k, v in head.state_dict().items()})
-        rows = scores(predict(head, test), test['targets'])
+        rows = scores(predict(head, test), test['targets'], test['names'])
         rs = [r['r'] for r in rows if r['r'] is not None]
         print(f'epoch {epoch + 1} loss {total / n:.5f} held-out train seqs MSE {vloss if len(val["targets"]) else 0:.5f} '
               f'test MAE {np.mean([r["mae"] for r in rows]):.4f} r>=0.8 {sum(r >= 0.8 for r in rs)}/{len(rs)} '
@@ -245,7 +250,7 @@ def markdown(name, summary, rows):
 
 def report(head, test, still, params, a):
     pred = predict(head, test)
-    rows = scores(pred, test['targets'])
+    rows = scores(pred, test['targets'], test['names'])
     rs = [r['r'] for r in rows if r['r'] is not None]
     summary = {
         'params': params, 'inputs': a.inputs, 'test_frames': len(pred),

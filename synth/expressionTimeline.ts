@@ -54,6 +54,19 @@ const VISEMES: ExpressionName[][] = [
   ['mouthPress_L', 'mouthPress_R'], ['mouthSmile_L', 'mouthSmile_R'], [],
 ];
 
+/**
+ * Both eyes looking `x` towards the subject's left (negative: right) and `y` up (negative: down), in units of a
+ * full eyeLook weight: the shapes and weights that say it. Looking left, the left eye turns out and the right eye in.
+ */
+function eyeLookWeights(x: number, y: number): [number, number][] {
+  return [
+    [idx(x > 0 ? 'eyeLookOut_L' : 'eyeLookIn_L'), Math.abs(x)],
+    [idx(x > 0 ? 'eyeLookIn_R' : 'eyeLookOut_R'), Math.abs(x)],
+    [idx(y > 0 ? 'eyeLookUp_L' : 'eyeLookDown_L'), Math.abs(y)],
+    [idx(y > 0 ? 'eyeLookUp_R' : 'eyeLookDown_R'), Math.abs(y)],
+  ];
+}
+
 export interface ExpressionOptions {
   readonly frames: number;
   readonly fps: number;
@@ -112,21 +125,7 @@ export function sampleExpressionTrack(rng: Rng, { frames: T, fps }: ExpressionOp
     for (let j = 0; j < hold && k < T; j++, k++) {
       const a = Math.min(1, j / 2);
       const x = gx + (nx - gx) * a, y = gy + (ny - gy) * a;
-      // looking towards the subject's left: the left eye turns out, the right eye turns in
-      if (x > 0) {
-        add(base, k, idx('eyeLookOut_L'), x);
-        add(base, k, idx('eyeLookIn_R'), x);
-      } else {
-        add(base, k, idx('eyeLookIn_L'), -x);
-        add(base, k, idx('eyeLookOut_R'), -x);
-      }
-      if (y > 0) {
-        add(base, k, idx('eyeLookUp_L'), y);
-        add(base, k, idx('eyeLookUp_R'), y);
-      } else {
-        add(base, k, idx('eyeLookDown_L'), -y);
-        add(base, k, idx('eyeLookDown_R'), -y);
-      }
+      for (const [e, w] of eyeLookWeights(x, y)) add(base, k, e, w);
     }
     gx = nx;
     gy = ny;
@@ -205,11 +204,7 @@ export function sampleShuffledExpressions(rng: Rng, frames: number): ExpressionT
       if (which !== 1) add(f, idx('eyeBlink_R'), w);
     }
     if (rng.chance(0.6)) {
-      const x = rng.uniform(-1, 1), y = rng.uniform(-0.8, 0.8);
-      add(f, idx(x > 0 ? 'eyeLookOut_L' : 'eyeLookIn_L'), Math.abs(x));
-      add(f, idx(x > 0 ? 'eyeLookIn_R' : 'eyeLookOut_R'), Math.abs(x));
-      add(f, idx(y > 0 ? 'eyeLookUp_L' : 'eyeLookDown_L'), Math.abs(y));
-      add(f, idx(y > 0 ? 'eyeLookUp_R' : 'eyeLookDown_R'), Math.abs(y));
+      for (const [e, w] of eyeLookWeights(rng.uniform(-1, 1), rng.uniform(-0.8, 0.8))) add(f, e, w);
     }
   }
   return { weights, events: [] };

@@ -36,6 +36,16 @@ export const ARKIT_BLENDSHAPE_NAMES = [
 ] as const;
 export type ArkitBlendshapeName = (typeof ARKIT_BLENDSHAPE_NAMES)[number];
 
+/** The same names in the same order. */
+export function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
+}
+
+/** Weights named this way are facekit's 57 in facekit's order: they map to ARKit's names and to a gaze. */
+export function inFacekitOrder(names: readonly string[]): boolean {
+  return sameNames(names, FACEKIT_EXPRESSION_NAMES);
+}
+
 /** The ARKit name of a facekit shape: `_L`/`_R` become `Left`/`Right`; the two merged pairs lose their side. */
 function arkitTwin(name: FacekitExpressionName): ArkitBlendshapeName | null {
   if (name.startsWith('PupilDilate') || name.startsWith('cheekRaiser')) return null;
@@ -68,6 +78,12 @@ export function toArkit(weights: ArrayLike<number>): Record<ArkitBlendshapeName,
     out[name] = from.length ? sum / from.length : 0;
   }
   return out;
+}
+
+/** facekit-ordered weights (57) as ARKit weights in ARKIT_BLENDSHAPE_NAMES order (52). */
+export function toArkitArray(weights: ArrayLike<number>): Float32Array {
+  const named = toArkit(weights);
+  return Float32Array.from(ARKIT_BLENDSHAPE_NAMES, (n) => named[n]);
 }
 
 /** ARKit-named weights as facekit-ordered ones: a merged ARKit shape drives both halves; shapes without a twin 0. */

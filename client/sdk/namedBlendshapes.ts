@@ -3,7 +3,7 @@
  * ARKit's 52 (shared/blendshapeNames.ts), so that an avatar rigged for ARKit or MediaPipe's blendshapes (VRM/glTF
  * morph targets with those names) is driven without a table of its own.
  */
-import { FACEKIT_EXPRESSION_NAMES, toArkit, type ArkitBlendshapeName } from '../../shared/blendshapeNames.js';
+import { inFacekitOrder, toArkit, type ArkitBlendshapeName } from '../../shared/blendshapeNames.js';
 import { gazeFromWeights, type EyeGaze } from '../../shared/gaze.js';
 import type { HelloMessage, ResultMessage } from '../../shared/wire/schema.js';
 
@@ -21,6 +21,6 @@ export function namedBlendshapes(result: ResultMessage, hello: Pick<HelloMessage
   if (!result.face || !result.blendshapes || !hello || hello.expressionNames.length !== result.blendshapes.length) return null;
   const w = result.blendshapes;
   const facekit = Object.fromEntries(hello.expressionNames.map((n, i) => [n, w[i]]));
-  const isFacekit = hello.expressionNames.length === FACEKIT_EXPRESSION_NAMES.length && hello.expressionNames.every((n, i) => n === FACEKIT_EXPRESSION_NAMES[i]);
+  const isFacekit = inFacekitOrder(hello.expressionNames);
   return { facekit, arkit: isFacekit ? toArkit(w) : null, gaze: isFacekit ? gazeFromWeights(w) : null };
 }

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARKIT_BLENDSHAPE_NAMES, FACEKIT_EXPRESSION_NAMES, toArkit } from '../../shared/blendshapeNames.js';
+import { ARKIT_BLENDSHAPE_NAMES, inFacekitOrder, toArkitArray } from '../../shared/blendshapeNames.js';
 import { encodeNpy } from '../../shared/io/npy.js';
 import { hasCanonical } from '../../shared/parts.js';
 import type { PlainMaps } from '../../shared/wire/mapCodec.js';
@@ -61,8 +61,7 @@ export function writeTracksAndLandmarks(out: string, tracks: readonly TrackRow[]
 
 export function writePoseJson(out: string, blendshapeNames: readonly string[], rows: readonly PoseRow[]): void {
   // ARKit's names too, where the shapes are facekit's 57 (an avatar rigged for ARKit or MediaPipe reads those)
-  const arkit = blendshapeNames.length === FACEKIT_EXPRESSION_NAMES.length && blendshapeNames.every((n, i) => n === FACEKIT_EXPRESSION_NAMES[i]);
-  const arkitOf = (w: ArrayLike<number>) => Object.values(toArkit(w));
+  const arkit = inFacekitOrder(blendshapeNames);
   writeFileSync(join(out, 'pose.json'), JSON.stringify({
     conventions: 'pose: camera-from-head, p_camera = rotation (row-major 3x3) * p_head + translation_m; camera frame x right, y down, z forward; blendshapes: facekit expression weights in blendshape_names order; arkit: the same weights under ARKit\'s 52 names (arkit_names order)',
     blendshape_names: blendshapeNames,
@@ -70,7 +69,7 @@ export function writePoseJson(out: string, blendshapeNames: readonly string[], r
     frames: rows.map((r) => ({
       frame: r.frame,
       blendshapes: r.blendshapes ? Array.from(r.blendshapes, (x) => round(x, 1e4)) : null,
-      ...(arkit ? { arkit: r.blendshapes ? arkitOf(r.blendshapes).map((x) => round(x, 1e4)) : null } : {}),
+      ...(arkit ? { arkit: r.blendshapes ? Array.from(toArkitArray(r.blendshapes), (x) => round(x, 1e4)) : null } : {}),
       pose: r.pose ? { rotation: Array.from(r.pose.rotation, (x) => round(x, 1e6)), translation_m: Array.from(r.pose.translationM, (x) => round(x, 1e5)), ...(r.pose.rmsM !== undefined ? { rms_m: round(r.pose.rmsM, 1e5) } : {}) } : null,
     })),
   }));
@@ -80,5 +79,5 @@ export function writePoseJson(out: string, blendshapeNames: readonly string[], r
     ...rows.map((r) => [r.frame, ...(r.blendshapes ? Array.from(weightsOf(r.blendshapes), (x) => round(x, 1e4)) : names.map(() => ''))].join(',')),
   ].join('\n') + '\n';
   writeFileSync(join(out, 'blendshapes.csv'), csv(blendshapeNames, (w) => w));
-  if (arkit) writeFileSync(join(out, 'blendshapes-arkit.csv'), csv(ARKIT_BLENDSHAPE_NAMES, arkitOf));
+  if (arkit) writeFileSync(join(out, 'blendshapes-arkit.csv'), csv(ARKIT_BLENDSHAPE_NAMES, toArkitArray));
 }

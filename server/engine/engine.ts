@@ -10,6 +10,7 @@
  * caller's flag, or a change of frame size) forgets the window and the box.
  */
 import { InputError, InvalidStateError, ModelContractError } from '../../shared/errors.js';
+import { sameNames } from '../../shared/blendshapeNames.js';
 import { PartId } from '../../shared/parts.js';
 import { CropPlacement, type CropBox } from '../../shared/cropPlacement.js';
 import { cropToModelInput, type FramePixels } from './crop.js';
@@ -46,7 +47,7 @@ export class FaceEngine {
     const client = await InferenceClient.create(o.modelPath, o.threads ?? OFFLINE_MODEL_THREADS);
     // a model that reads blendshapes must name them as the template does: the weights index its expressions
     const names = client.contract.expressionNames, want = o.template.expressionNames;
-    if (names && (names.length !== want.length || names.some((n, i) => n !== want[i]))) {
+    if (names && !sameNames(names, want)) {
       await client.close();
       throw new ModelContractError(`${o.modelPath}: its expression output names ${names.length} shapes that are not facekit's ${want.length} in order`);
     }

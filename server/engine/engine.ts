@@ -33,7 +33,6 @@ const TRUSTED_DETECTION = 0.75;
 /** Detections below this are ignored. */
 const MIN_DETECTION = 0.5;
 
-
 export class FaceEngine {
   private readonly sessions = new Set<EngineSession>();
   private closed = false;
@@ -82,7 +81,6 @@ export class FaceEngine {
     await this.client.close();
   }
 }
-
 
 export class EngineSession {
   private box: CropBox | null = null;

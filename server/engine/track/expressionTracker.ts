@@ -11,7 +11,7 @@ import type { CanonicalIndex } from './canonicalIndex.js';
 import type { RigidPose } from './headPose.js';
 
 /** Face frames whose tracked meshes the identity is fitted to, once per session. */
-export const IDENTITY_FRAMES = 5;
+const IDENTITY_FRAMES = 5;
 
 export class ExpressionTracker {
   /** [100] identity weights, null until fitted */
@@ -38,15 +38,18 @@ export class ExpressionTracker {
     if (!fromModel) return pose ? this.fit(index, depth, placement, K, pose) : null;
     const weights = Float32Array.from(fromModel);
     this.last = weights;
-    if (!this.identity && pose) this.collectIdentityFrame(this.lift(index, depth, placement, K, pose, true).observed, weights);
+    if (!this.identity && pose) this.collectIdentityFrame(this.locateVertices(index, depth, placement, K, pose, true).lifted, weights);
     return weights;
   }
 
-  /** The template's vertices found by lookup: frame pixels [n*2] (NaN where not found) and, with `lift`, head-frame points [n*3]. */
-  private lift(index: CanonicalIndex, depth: Float32Array, placement: CropPlacement, K: FrameIntrinsics, pose: RigidPose, lift: boolean) {
+  /**
+   * The template's vertices found by lookup: frame pixels [n*2] (NaN where not found) and, with `inHeadFrame`,
+   * lifted with the depth into the head frame ([n*3], `seen` where found).
+   */
+  private locateVertices(index: CanonicalIndex, depth: Float32Array, placement: CropPlacement, K: FrameIntrinsics, pose: RigidPose, inHeadFrame: boolean) {
     const fitter = this.template.fitter;
     const T = fitter.template, n = fitter.vertices.length;
-    const observed = new Float32Array(lift ? n * 3 : 0), seen = new Uint8Array(lift ? n : 0), pixels = new Float32Array(n * 2).fill(NaN);
+    const observed = new Float32Array(inHeadFrame ? n * 3 : 0), seen = new Uint8Array(inHeadFrame ? n : 0), pixels = new Float32Array(n * 2).fill(NaN);
     const R = pose.rotation, t = pose.translationM;
     for (let i = 0; i < n; i++) {
       const m = index.locate(T[i * 3], T[i * 3 + 1], T[i * 3 + 2], 0.003);
@@ -54,25 +57,25 @@ export class ExpressionTracker {
       const fx = placement.frameX(m.x, m.y), fy = placement.frameY(m.x, m.y);
       pixels[i * 2] = fx;
       pixels[i * 2 + 1] = fy;
-      if (!lift) continue;
+      if (!inHeadFrame) continue;
       const d = depth[m.pixel];
       const c = [((fx - K.cx) / K.fx) * d - t[0], ((fy - K.cy) / K.fy) * d - t[1], d - t[2]];
       // head frame: R^T (p - t)
       for (let k = 0; k < 3; k++) observed[i * 3 + k] = R[k] * c[0] + R[3 + k] * c[1] + R[6 + k] * c[2];
       seen[i] = 1;
     }
-    return { pixels, observed: { observed, seen } };
+    return { pixels, lifted: { observed, seen } };
   }
 
   /** The image fit: weights that put the template's vertices where the lookup found them. */
   private fit(index: CanonicalIndex, depth: Float32Array, placement: CropPlacement, K: FrameIntrinsics, pose: RigidPose): Float32Array {
     const fitter = this.template.fitter;
     // the identity fit needs the vertices in 3D (back-projected with depth, in the head frame), only until it is done
-    const lifted = this.lift(index, depth, placement, K, pose, !this.identity);
+    const found = this.locateVertices(index, depth, placement, K, pose, !this.identity);
     // expressions from the image positions (accurate), not the back-projected depth (centimetres off)
-    const weights = fitter.fitExpressionImage(lifted.pixels, this.identityBase ?? fitter.template, pose, K, 1.5 * placement.scale, this.last ?? undefined);
+    const weights = fitter.fitExpressionImage(found.pixels, this.identityBase ?? fitter.template, pose, K, 1.5 * placement.scale, this.last ?? undefined);
     this.last = weights;
-    if (!this.identity) this.collectIdentityFrame(lifted.observed, weights);
+    if (!this.identity) this.collectIdentityFrame(found.lifted, weights);
     return weights;
   }
 

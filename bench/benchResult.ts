@@ -35,3 +35,8 @@ export function saveBenchResult(name: string, args: unknown, results: unknown): 
 export function resultNameFor(bench: string, modelPath: string): string {
   return modelPath === DEFAULT_MODEL_PATH ? bench : `${bench}-${basename(modelPath, '.onnx')}`;
 }
+
+/** A number rounded to `digits` decimals, as results are written. */
+export function round(x: number, digits = 3): number {
+  return Math.round(x * 10 ** digits) / 10 ** digits;
+}

@@ -13,7 +13,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../node/projectRoot.js';
 import { intFlag, parseFlags } from '../server/cli/args.js';
-import { cropToModelInput, modelInputToRgb } from '../server/engine/crop.js';
+import { cropToModelInput, modelInputToRgb, type FramePixels } from '../server/engine/crop.js';
+import type { CropPlacement } from '../shared/cropPlacement.js';
 import { FaceEngine, type FaceResult } from '../server/engine/engine.js';
 import { buildFaceTemplate } from '../server/engine/faceTemplate.js';
 import { DEFAULT_MODEL_PATH } from '../server/engine/model/defaults.js';
@@ -21,17 +22,17 @@ import { openFrameSource } from '../server/offline/frameSource.js';
 import { FACEKIT_EXPRESSION_NAMES } from '../shared/blendshapeNames.js';
 import { loadHeadAssets } from '../synth/headAssets.js';
 import { planSequence, SequenceRenderer } from '../synth/sequence.js';
-import { resultNameFor, saveBenchResult } from './benchResult.js';
+import { resultNameFor, round, saveBenchResult } from './benchResult.js';
 import { widescreenI420, mean, median } from './engineAccuracy.js';
-import { bestLag, blinkScore, gazeErrors, shapeScores, weightMotion } from './expressions/expressionMetrics.js';
+import { bestLag, blinkScore, column, eventsAbove, gazeErrors, shapeScores, weightMotion } from './expressions/expressionMetrics.js';
 import { renderWeightPlot } from './expressions/weightPlot.js';
 import { mediaPath, REAL_MEDIA } from './real/media.js';
 
 const E = FACEKIT_EXPRESSION_NAMES.length;
 const at = (n: (typeof FACEKIT_EXPRESSION_NAMES)[number]) => FACEKIT_EXPRESSION_NAMES.indexOf(n);
+const THUMB = 48;
 const PLOTTED = ['eyeBlink_L', 'eyeBlink_R', 'jawOpen', 'mouthSmile_L', 'mouthSmile_R', 'browInnerUp_L'] as const;
-const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
-const column = (s: Float32Array, e: number) => Float32Array.from({ length: s.length / E }, (_, t) => s[t * E + e]);
+const columnOf = (s: Float32Array, e: number): Float32Array => column(s, E, e);
 
 /** The weights of a result, or zeros where there is no face or no weights (what an avatar would be given). */
 const weightsOf = (r: FaceResult) => (r.kind === 'face' && r.blendshapes ? r.blendshapes : new Float32Array(E));
@@ -62,7 +63,7 @@ export async function benchExpressions(argv: string[]): Promise<void> {
         const r = await session.process({ frameId: f, pixels: input.pixels, intrinsics: input.K, cut: plan.cuts.includes(f) });
         truth.set(frame.expression, f * E);
         pred.set(weightsOf(r), f * E);
-        if (s === 0 && f % 30 === 15 && r.kind === 'face') thumbs.push({ frame: f, rgb: downsample(modelInputToRgb(cropToModelInput(input.pixels, r.placement), r.placement.size), r.placement.size, 48) });
+        if (s === 0 && f % 30 === 15 && r.kind === 'face') thumbs.push({ frame: f, rgb: thumbnail(input.pixels, r.placement) });
       }
       session.close();
       truthRows.push(truth);
@@ -79,7 +80,7 @@ export async function benchExpressions(argv: string[]): Promise<void> {
     };
     const gaze = gazeErrors(truth, pred, E);
     const looking = gaze.trueMagnitude.map((m, i) => (m > 10 ? i : -1)).filter((i) => i >= 0);
-    const lags = varying.filter((x) => x.r! >= 0.5).map((x) => median(truthRows.map((t, k) => bestLag(column(t, at(x.shape as never)), column(predRows[k], at(x.shape as never))))));
+    const lags = scores.flatMap((x, e) => (x.r !== null && x.r >= 0.5 ? [median(truthRows.map((t, k) => bestLag(columnOf(t, e), columnOf(predRows[k], e))))] : []));
 
     // --- a still head: one frame, fresh sensor noise each time
     const plan = planSequence({ seed: 600, split: 'test', index: 0, frames: 1, size, fps: 30 });
@@ -111,13 +112,13 @@ export async function benchExpressions(argv: string[]): Promise<void> {
         if (f.index >= clipFrames) break;
         const r = await session.process({ frameId: f.index, pixels: f.pixels });
         series.push(weightsOf(r));
-        if (f.index % 20 === 10 && r.kind === 'face') thumbs.push({ frame: f.index, rgb: downsample(modelInputToRgb(cropToModelInput(f.pixels, r.placement), r.placement.size), r.placement.size, 48) });
+        if (f.index % 20 === 10 && r.kind === 'face') thumbs.push({ frame: f.index, rgb: thumbnail(f.pixels, r.placement) });
       }
       session.close();
       const all = concat(series);
-      const blinksL = blinkScore(new Float32Array(series.length), column(all, at('eyeBlink_L')));
-      const blinksR = blinkScore(new Float32Array(series.length), column(all, at('eyeBlink_R')));
-      real.push({ id: m.id, licence: m.licence, frames: series.length, blinksCounted: { left: blinksL.falseBlinks, right: blinksR.falseBlinks }, peak: Object.fromEntries(PLOTTED.map((n) => [n, round(Math.max(...column(all, at(n))), 2)])) });
+      // the clips have no truth: the blinks the weights count (above 0.5, as in blinkScore), for a count by eye
+      const counted = (n: 'eyeBlink_L' | 'eyeBlink_R') => eventsAbove(columnOf(all, at(n)), 0.5).length;
+      real.push({ id: m.id, licence: m.licence, frames: series.length, blinksCounted: { left: counted('eyeBlink_L'), right: counted('eyeBlink_R') }, peak: Object.fromEntries(PLOTTED.map((n) => [n, round(Math.max(...columnOf(all, at(n))), 2)])) });
       realPlots.push({ id: m.id, series: all, thumbs, frames: series.length });
     }
 
@@ -148,12 +149,12 @@ export async function benchExpressions(argv: string[]): Promise<void> {
     if (v.figures === true) {
       const docs = join(projectRoot(), 'docs');
       if (firstSequence) {
-        const strips = PLOTTED.map((n) => ({ name: n, values: column(firstSequence!.pred, at(n)), truth: column(firstSequence!.truth, at(n)) }));
-        writeFileSync(join(docs, 'expressions-synthetic.png'), renderWeightPlot(strips, frames, { thumbnails: firstSequence.thumbs, thumbSize: 48, pxPerFrame: 3 }));
+        const strips = PLOTTED.map((n) => ({ name: n, values: columnOf(firstSequence!.pred, at(n)), truth: columnOf(firstSequence!.truth, at(n)) }));
+        writeFileSync(join(docs, 'expressions-synthetic.png'), renderWeightPlot(strips, frames, { thumbnails: firstSequence.thumbs, thumbSize: THUMB, pxPerFrame: 3 }));
       }
       if (realPlots.length) {
         const p = realPlots[0];
-        writeFileSync(join(docs, 'expressions-real.png'), renderWeightPlot(PLOTTED.map((n) => ({ name: n, values: column(p.series, at(n)) })), p.frames, { thumbnails: p.thumbs, thumbSize: 48, pxPerFrame: 3 }));
+        writeFileSync(join(docs, 'expressions-real.png'), renderWeightPlot(PLOTTED.map((n) => ({ name: n, values: columnOf(p.series, at(n)) })), p.frames, { thumbnails: p.thumbs, thumbSize: THUMB, pxPerFrame: 3 }));
       }
       console.log(`figures in ${docs}`);
     }
@@ -173,12 +174,17 @@ function concat(rows: readonly Float32Array[]): Float32Array {
 function sumBlinks(truth: readonly Float32Array[], pred: readonly Float32Array[], e: number) {
   const total = { events: 0, found: 0, falseBlinks: 0 };
   truth.forEach((t, k) => {
-    const s = blinkScore(column(t, e), column(pred[k], e));
+    const s = blinkScore(columnOf(t, e), columnOf(pred[k], e));
     total.events += s.events;
     total.found += s.found;
     total.falseBlinks += s.falseBlinks;
   });
   return total;
+}
+
+/** The crop the model saw, THUMB pixels square. */
+function thumbnail(pixels: FramePixels, placement: CropPlacement): Uint8Array {
+  return downsample(modelInputToRgb(cropToModelInput(pixels, placement), placement.size), placement.size, THUMB);
 }
 
 /** Nearest-neighbour resize of a square RGB image. */

@@ -31,7 +31,7 @@ import { renderScene } from '../synth/testScenes.js';
 import { parseNpy } from '../shared/io/npy.js';
 import { hasCanonical } from '../shared/parts.js';
 import { projectRoot } from '../node/projectRoot.js';
-import { resultNameFor, saveBenchResult } from './benchResult.js';
+import { resultNameFor, saveBenchResult, round } from './benchResult.js';
 import { mean, median } from './engineAccuracy.js';
 import { grayFromRgb, pyramid, trackLk } from './lucasKanade.js';
 import { DEFAULT_MODEL_PATH } from '../server/engine/model/defaults.js';
@@ -92,7 +92,6 @@ function lookup(index: CanonicalIndex, c: number[]): { x: number; y: number } {
   return index.locate(c[0], c[1], c[2]) ?? { x: NaN, y: NaN };
 }
 
-const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function accuracy(model: FaceModel, seqs: SynthSequence[], window: 1 | 8) {
   const S = model.contract.cropSize, P = model.contract.partNames.length;

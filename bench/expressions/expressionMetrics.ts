@@ -17,7 +17,8 @@ export interface ShapeScore {
   readonly activeFrames: number;
 }
 
-const column = (s: Float32Array, E: number, e: number) => Float32Array.from({ length: s.length / E }, (_, t) => s[t * E + e]);
+/** One shape's series out of a [T*E] row-major series. */
+export const column = (s: Float32Array, E: number, e: number) => Float32Array.from({ length: s.length / E }, (_, t) => s[t * E + e]);
 
 export function shapeScores(truth: Float32Array, pred: Float32Array, names: readonly string[]): ShapeScore[] {
   const E = names.length;

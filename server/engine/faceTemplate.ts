@@ -11,6 +11,7 @@ import { projectRoot } from '../../node/projectRoot.js';
 import { buildFaceTopology, NOT_RENDERED } from '../../shared/facekit/faceTopology.js';
 import { BlendshapeFitter } from './track/blendshapes.js';
 import { RigidRegion } from './track/rigidRegion.js';
+import { TRACKED_MESH_PARTS } from './trackedMesh.js';
 
 /**
  * Which 68 points the landmarks are. 'ibug': where annotators of real photographs (iBUG 300-W, followed by the
@@ -87,12 +88,42 @@ function nearestVertices(model: FacekitModel, points: Float32Array): Int32Array 
  */
 const RIGID_MAX_MOTION_M = 0.002;
 
-/** `fitStride`: every how-many-th rendered vertex joins the blendshape fit (fewer: faster, noisier). */
-export function buildFaceTemplate(model: FacekitModel, fitStride = 20): FaceTemplate {
+/** Every how-many-th rendered facekit vertex joins the blendshape fit (fewer: faster, noisier). */
+export const FIT_STRIDE = 20;
+
+/**
+ * The rendered vertices of the blendshape fit: those whose facekit index is a multiple of `fitStride`, so that the
+ * full facekit and the runtime facekit (a subset, with each vertex's facekit index) choose the same ones.
+ */
+function fitVertices(model: FacekitModel, fitStride: number): Int32Array {
+  const mask = buildFaceTopology(model).vertexMask;
+  const out: number[] = [];
+  for (let v = 0; v < model.vertexCount; v++) {
+    const facekitIndex = model.sourceVertices ? model.sourceVertices[v] : v;
+    if (facekitIndex % fitStride === 0 && mask[v] !== NOT_RENDERED) out.push(v);
+  }
+  return Int32Array.from(out);
+}
+
+/**
+ * Every vertex of the full facekit that the runtime reads (buildFaceTemplate with FIT_STRIDE, TrackedMesh): the
+ * tracked mesh's parts whole (the iBUG landmarks' nearest vertices and the rigid face vertices lie in them), the
+ * fit's vertices and facekit's 68 landmarks. The runtime facekit (models/facekit-runtime) keeps these.
+ */
+export function engineVertices(model: FacekitModel): Int32Array {
+  const keep = new Set<number>(fitVertices(model, FIT_STRIDE));
+  for (const name of TRACKED_MESH_PARTS) {
+    const part = model.parts.find((p) => p.name === name);
+    if (!part) throw new AssetError(`facekit has no part "${name}"`);
+    for (let v = part.vertices[0]; v <= part.vertices[1]; v++) keep.add(v);
+  }
+  for (const v of model.landmarks68) keep.add(v);
+  return Int32Array.from(keep).sort();
+}
+
+/** `fitStride`: see FIT_STRIDE; the runtime facekit holds the vertices of FIT_STRIDE only. */
+export function buildFaceTemplate(model: FacekitModel, fitStride = FIT_STRIDE): FaceTemplate {
   const at = (v: number) => [0, 1, 2].map((k) => model.neutralM[v * 3 + k]);
-  const topo = buildFaceTopology(model);
-  const fitVertices: number[] = [];
-  for (let v = 0; v < model.vertexCount; v += fitStride) if (topo.vertexMask[v] !== NOT_RENDERED) fitVertices.push(v);
   const ibug = readIbugLandmarks();
   return {
     landmarks: {
@@ -100,7 +131,7 @@ export function buildFaceTemplate(model: FacekitModel, fitStride = 20): FaceTemp
       ibug: { canonical: ibug, model: new BlendshapeFitter(model, nearestVertices(model, ibug)) },
     },
     rigidRegion: new RigidRegion(Float32Array.from(rigidFaceVertices(model).flatMap(at))),
-    fitter: new BlendshapeFitter(model, Int32Array.from(fitVertices)),
+    fitter: new BlendshapeFitter(model, fitVertices(model, fitStride)),
     expressionNames: model.expressionNames,
   };
 }

@@ -27,7 +27,7 @@ export interface MeshPose {
 export const TRACKED_MESH_PARTS = ['face', 'head_neck'] as const;
 
 export class TrackedMesh {
-  /** facekit vertex index of each mesh vertex */
+  /** model vertex index of each mesh vertex (facekit's own: the runtime facekit keeps these parts' numbering) */
   readonly sourceVertex: Uint32Array;
   /** [F*3] triangles, mesh vertex indices (quads split 0,1,2 / 0,2,3 like the renderer) */
   readonly triangles: Uint32Array;

@@ -12,7 +12,7 @@ export interface FacekitPart {
   readonly name: string;
   /** inclusive vertex range */
   readonly vertices: readonly [number, number];
-  /** inclusive polygon range */
+  /** inclusive polygon range; empty (its end before its start) where the runtime facekit keeps only some of the part's vertices */
   readonly polygons: readonly [number, number];
 }
 
@@ -40,6 +40,11 @@ export interface FacekitModel {
   readonly landmarks68: Int32Array;
   /** vertices that barely move with expression */
   readonly rigidVertices: Int32Array;
+  /**
+   * facekit's index of each vertex, where this model is a subset of facekit (the runtime facekit,
+   * shared/facekit/runtimeFacekit.ts); absent for the full facekit, whose vertex i is facekit's vertex i.
+   */
+  readonly sourceVertices?: Int32Array;
 }
 
 type Dtype = 'float32' | 'int16' | 'int32';

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { RTCPeerConnection } from 'werift';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { InputError, ProtocolError } from '../../shared/errors.js';
-import { loadFacekit } from '../../node/facekit/loadFacekit.js';
+import { loadRuntimeFacekit } from '../../node/facekit/loadFacekit.js';
 import { candidateAddress, candidateFromWire, candidateToWire, parseClientSignal, type ServerSignal } from '../../shared/signaling.js';
 import { WIRE_VERSION, type HelloMessage } from '../../shared/wire/schema.js';
 import { FaceEngine } from '../engine/engine.js';
@@ -100,7 +100,7 @@ export class LiveServer {
   }
 
   static async start(o: LiveServerOptions): Promise<LiveServer> {
-    const facekit = loadFacekit();
+    const facekit = loadRuntimeFacekit();
     const engine = await FaceEngine.create({ modelPath: o.modelPath, threads: o.threads ?? liveModelThreads(), template: buildFaceTemplate(facekit) });
     const idleMs = o.idleMs ?? DEFAULT_IDLE_MS;
     // checked every second, not node's 30 s: an idle connection is gone soon after idleMs

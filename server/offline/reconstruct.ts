@@ -12,7 +12,7 @@ import { FaceEngine, defaultIntrinsics, type FaceResult } from '../engine/engine
 import type { CropBox } from '../../shared/cropPlacement.js';
 import { cropToModelInput, modelInputToRgb } from '../engine/crop.js';
 import { pointCloud } from '../engine/pointCloud.js';
-import { loadFacekit } from '../../node/facekit/loadFacekit.js';
+import { loadRuntimeFacekit } from '../../node/facekit/loadFacekit.js';
 import { buildFaceTemplate } from '../engine/faceTemplate.js';
 import { renderPreview } from '../../node/images/mapsPreview.js';
 import { SessionMesh, TrackedMesh } from '../engine/trackedMesh.js';
@@ -45,7 +45,7 @@ type Face = Extract<FaceResult, { kind: 'face' }>;
 
 export async function runReconstruct(run: ReconstructRun, events: ReconstructEvents, shouldStop: () => boolean) {
   const { source, out, exports } = run;
-  const facekit = loadFacekit();
+  const facekit = loadRuntimeFacekit();
   const engine = await FaceEngine.create({ modelPath: run.modelPath, template: buildFaceTemplate(facekit) });
   const S = engine.contract.cropSize;
   const K = defaultIntrinsics(source.width, source.height, run.fovDeg);

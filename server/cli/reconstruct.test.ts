@@ -171,3 +171,23 @@ t.test('facelive reconstruct of damaged input writes every whole frame, warns, a
   t.match(folderCrops.problems[0], /stopped by an error after 3 frames: .*000003\.png/);
   t.equal(readdirSync(join(src, 'out-folder', 'depth')).length, JSON.parse(readFileSync(join(src, 'out-folder', 'crops.json'), 'utf8')).frames.filter((f: { face: boolean }) => f.face).length, 'a depth PNG per face frame');
 });
+
+t.test('facelive reconstruct --device: cpu runs, an unknown one exits 2, webgpu runs or exits 1 with the reason', async (t) => {
+  const src = mkdtempSync(join(tmpdir(), 'rc-dev-'));
+  t.equal(facelive(['synth', '--out', src, '--frames', '3', '--size', '192', '--seed', '8', '--split', 'test', '--quiet']).code, 0);
+  const input = join(src, 'seq_0000', 'video.y4m');
+  const run = (device: string) => facelive(['reconstruct', '--input', input, '--out', join(mkdtempSync(join(tmpdir(), 'rc-dev-out-')), device), '--export', 'depth', '--device', device, '--quiet']);
+  const bad = run('tpu');
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /reconstruct: --device: expected one of cpu, webgpu, cuda, got "tpu"/);
+  t.equal(run('cpu').code, 0, 'cpu');
+  // no GPU here: WebGPU finds no adapter (its Vulkan loader's warnings come first); where there is one, it runs
+  const gpu = run('webgpu');
+  const last = gpu.stderr.trim().split('\n').pop() ?? '';
+  if (gpu.code === 0) t.pass('webgpu runs on this machine');
+  else {
+    t.equal(gpu.code, 1, 'exit 1');
+    t.match(last, /^facelive: --device webgpu: onnxruntime could not run the model on WebGPU \(.*\): \S/, last);
+    t.notMatch(gpu.stderr, /internal error|    at .*\.js/, 'no stack');
+  }
+});

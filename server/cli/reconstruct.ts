@@ -4,12 +4,12 @@ import { resolve } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
 import { openFrameSource } from '../offline/frameSource.js';
 import { EXPORTS, runReconstruct, type ExportName } from '../offline/reconstruct.js';
-import { intFlag, numberFlag, parseFlags } from './args.js';
+import { choiceFlag, intFlag, numberFlag, parseFlags } from './args.js';
 import { Progress, stopOnSignal } from './progress.js';
-import { DEFAULT_MODEL_PATH } from '../engine/model/defaults.js';
+import { DEFAULT_MODEL_PATH, MODEL_DEVICES } from '../engine/model/defaults.js';
 
 export const RECONSTRUCT_USAGE = `Usage: facelive reconstruct --input <video|folder|image> --out DIR [--model FILE] [--fov DEG]
-                            [--window W] [--face-box X,Y,SIDE] [--export ${EXPORTS.join(',')}] [--quiet]
+                            [--window W] [--face-box X,Y,SIDE] [--export ${EXPORTS.join(',')}] [--device D] [--quiet]
 
 Runs every frame through the engine (face region → crop → model with its window → canonical lookup) and writes:
 crops.json (where each frame's maps lie in the frame) and, per --export:
@@ -29,12 +29,14 @@ crops.json (where each frame's maps lie in the frame) and, per --export:
   --window    frames the model attends to, 1..the model's window (default: the whole window)
   --face-box  where the face is, for photos where detection finds none: the square's top-left corner X,Y
               and its SIDE, in pixels of the input (used when the face is not detected)
-  --export    comma-separated list (default: all)`;
+  --export    comma-separated list (default: all)
+  --device    where onnxruntime runs the face model: cpu (default), webgpu (a GPU with a Vulkan driver), cuda
+              (onnxruntime's CUDA provider libraries, not in its npm package); one it cannot open: exit 1, the reason`;
 
 export function parseReconstructArgs(argv: string[]) {
   const v = parseFlags('reconstruct', argv, {
     input: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, fov: { type: 'string' },
-    window: { type: 'string' }, export: { type: 'string' }, quiet: { type: 'boolean' }, 'face-box': { type: 'string' },
+    window: { type: 'string' }, export: { type: 'string' }, quiet: { type: 'boolean' }, 'face-box': { type: 'string' }, device: { type: 'string' },
   });
   if (typeof v.input !== 'string' || !v.input) throw new UsageError('reconstruct: --input is required (a video, a folder of images or an image)');
   if (typeof v.out !== 'string' || !v.out) throw new UsageError('reconstruct: --out DIR is required');
@@ -54,6 +56,7 @@ export function parseReconstructArgs(argv: string[]) {
     exports,
     faceBox: v['face-box'] === undefined ? undefined : parseFaceBox(String(v['face-box'])),
     quiet: v.quiet === true,
+    device: choiceFlag('reconstruct', v, 'device', 'cpu', MODEL_DEVICES),
   };
 }
 
@@ -78,7 +81,7 @@ export async function reconstructCommand(argv: string[]): Promise<number> {
   try {
     progress.start(source.frameCount);
     const r = await runReconstruct(
-      { source, out: a.out, modelPath: a.model, fovDeg: a.fovDeg, window: a.window, faceBox: a.faceBox, exports: a.exports },
+      { source, out: a.out, modelPath: a.model, fovDeg: a.fovDeg, window: a.window, faceBox: a.faceBox, exports: a.exports, device: a.device },
       { frame: () => progress.tick() },
       stop.requested,
     );

@@ -17,8 +17,7 @@ import { cropToModelInput, type FramePixels } from './crop.js';
 import { boxFromMask, FACE_REGION_DEFAULTS, faceCertainty, followBox, smoothBox, wholeFrameBox, type FaceRegionOptions } from './faceRegion.js';
 import { aroundBoxViews, cropBoxOf, detectFaces, wholeFrameViews, type DetectedFace } from './detect/faceDetector.js';
 import type { StepOutputs, StreamState } from './model/faceModel.js';
-import { InferenceClient } from './model/inferenceClient.js';
-import { OFFLINE_MODEL_THREADS } from './model/defaults.js';
+import { ModelWorkerPool, type ModelPoolStats } from './model/modelWorkerPool.js';
 import { poseFromMaps } from './track/poseFromMaps.js';
 import { completeLandmarks } from './track/landmarkCompletion.js';
 import { ExpressionTracker } from './track/expressionTracker.js';
@@ -38,12 +37,12 @@ export class FaceEngine {
   private closed = false;
 
   private constructor(
-    private readonly client: InferenceClient,
+    private readonly client: ModelWorkerPool,
     readonly template: FaceTemplate,
   ) {}
 
   static async create(o: EngineOptions): Promise<FaceEngine> {
-    const client = await InferenceClient.create(o.modelPath, o.threads ?? OFFLINE_MODEL_THREADS);
+    const client = await ModelWorkerPool.create(o.modelPath, { workers: o.modelWorkers, threads: o.threads, device: o.device });
     // a model that reads blendshapes must name them as the template does: the weights index its expressions
     const names = client.contract.expressionNames, want = o.template.expressionNames;
     if (names && !sameNames(names, want)) {
@@ -55,6 +54,11 @@ export class FaceEngine {
 
   get contract() {
     return this.client.contract;
+  }
+
+  /** The model workers: device, how many, threads each, and what each has done (/health). */
+  modelStats(): ModelPoolStats {
+    return this.client.stats();
   }
 
   openSession(o: SessionOptions = {}): EngineSession {
@@ -96,7 +100,7 @@ export class EngineSession {
   private busy = false;
 
   constructor(
-    private readonly client: InferenceClient,
+    private readonly client: ModelWorkerPool,
     private readonly template: FaceTemplate,
     private readonly options: SessionOptions,
     private readonly onClose: () => void,

@@ -8,6 +8,7 @@ import type { FramePixels } from './crop.js';
 import type { FaceRegionOptions } from './faceRegion.js';
 import type { FaceTemplate, LandmarkConvention } from './faceTemplate.js';
 import type { RigidPose } from './track/headPose.js';
+import type { ModelDevice } from './model/defaults.js';
 
 /** Pinhole intrinsics of the frame, pixels (centres at integers): the camera model shared with the generator. */
 export type FrameIntrinsics = PinholeIntrinsics;
@@ -124,7 +125,12 @@ export interface SessionOptions {
 
 export interface EngineOptions {
   readonly modelPath: string;
+  /** onnxruntime threads in each model worker (default 2) */
   readonly threads?: number;
+  /** model workers side by side (default 1; the live server: one per core) */
+  readonly modelWorkers?: number;
+  /** the face model's execution provider (default cpu) */
+  readonly device?: ModelDevice;
   /** landmarks, rigid points and blendshape rows from facekit (buildFaceTemplate) */
   readonly template: FaceTemplate;
 }

@@ -14,6 +14,7 @@ import { cropToModelInput, modelInputToRgb } from '../engine/crop.js';
 import { pointCloud } from '../engine/pointCloud.js';
 import { loadRuntimeFacekit } from '../../node/facekit/loadFacekit.js';
 import { buildFaceTemplate } from '../engine/faceTemplate.js';
+import type { ModelDevice } from '../engine/model/defaults.js';
 import { renderPreview } from '../../node/images/mapsPreview.js';
 import { SessionMesh, TrackedMesh } from '../engine/trackedMesh.js';
 import { writeMapStacks, writePoseJson, writeTracksAndLandmarks } from '../../node/io/frameTables.js';
@@ -35,6 +36,8 @@ export interface ReconstructRun {
   /** where the face is when detection finds none (frame pixels) */
   readonly faceBox?: CropBox;
   readonly exports: ReadonlySet<ExportName>;
+  /** the face model's execution provider (default cpu) */
+  readonly device?: ModelDevice;
 }
 
 export interface ReconstructEvents {
@@ -46,7 +49,7 @@ type Face = Extract<FaceResult, { kind: 'face' }>;
 export async function runReconstruct(run: ReconstructRun, events: ReconstructEvents, shouldStop: () => boolean) {
   const { source, out, exports } = run;
   const facekit = loadRuntimeFacekit();
-  const engine = await FaceEngine.create({ modelPath: run.modelPath, template: buildFaceTemplate(facekit) });
+  const engine = await FaceEngine.create({ modelPath: run.modelPath, device: run.device, template: buildFaceTemplate(facekit) });
   const S = engine.contract.cropSize;
   const K = defaultIntrinsics(source.width, source.height, run.fovDeg);
   const results: FaceResult[] = [];

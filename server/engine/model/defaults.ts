@@ -1,4 +1,4 @@
-/** The defaults every command and bench shares: which model file, and how many threads its worker runs. */
+/** The defaults every command and bench shares: which model file, how many model workers and threads, which device. */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../../node/projectRoot.js';
@@ -9,10 +9,24 @@ export const DEFAULT_MODEL_PATH = join(projectRoot(), 'models', 'facestream-smal
 /** Model threads for offline work (reconstruct, benches): the whole of a 2-core machine. */
 export const OFFLINE_MODEL_THREADS = 2;
 
+/** Where onnxruntime runs the face model: `--device` of serve and reconstruct (the face detector stays on the CPU). */
+export const MODEL_DEVICES = ['cpu', 'webgpu', 'cuda'] as const;
+export type ModelDevice = (typeof MODEL_DEVICES)[number];
+
 /**
- * Model threads for the live server: 1 on machines with up to 2 cores (the main thread's WebRTC and the decoders
- * need a core: on 2 cores, 2 model threads doubled the latency in the live bench), else 2.
+ * onnxruntime threads per model worker for the live server: 1. A second thread made a step 11 % faster (14.5 ->
+ * 12.9 ms, `npm run bench -- model-batch`) for twice the cores, and on 2 cores a 2-thread worker gave fewer
+ * results than a 1-thread one in the live bench; a second worker runs another session's step beside the first.
  */
 export function liveModelThreads(): number {
-  return availableParallelism() <= 2 ? 1 : 2;
+  return 1;
+}
+
+/**
+ * Model workers for the live server: one per core this process may use, at most 8 (`os.availableParallelism()`
+ * follows the CPU affinity: under `taskset -c 0` it is 1). Each step or detection goes to the worker with the
+ * least waiting; more workers than cores would only add memory (a worker holds its own model and detector).
+ */
+export function liveModelWorkers(): number {
+  return Math.max(1, Math.min(8, availableParallelism()));
 }

@@ -88,3 +88,30 @@ t.test('FaceModel.load() of an ONNX model without the facelive contract names th
   writeFileSync(path, withoutMetadata(readFileSync(MODEL)));
   await t.rejects(FaceModel.load(path), { name: 'ModelContractError', message: /no "facelive.contract" metadata/ });
 });
+
+t.test('FaceModel.load() on a GPU device runs the model there, or says in one line why it cannot', async (t) => {
+  // this machine has no GPU (WebGPU finds no adapter) and onnxruntime-node's npm package has no CUDA provider
+  // libraries: each must then fail with an InputError naming the device; where one works, its step must match the CPU's
+  const cpu = await FaceModel.load(MODEL, { threads: 1 });
+  const S = cpu.contract.cropSize;
+  const image = new Float32Array(3 * S * S).fill(0.4);
+  const want = await cpu.step(image, 150, cpu.createState());
+  for (const device of ['webgpu', 'cuda'] as const) {
+    let m: FaceModel | null = null;
+    try {
+      m = await FaceModel.load(MODEL, { threads: 1, device });
+    } catch (e) {
+      t.equal((e as Error).name, 'InputError', `${device}: an InputError (exit 1 in the CLI)`);
+      t.match((e as Error).message, new RegExp(`^--device ${device}: onnxruntime could not run the model on `), `${device}: ${(e as Error).message}`);
+      t.notMatch((e as Error).message, /\n/, 'one line');
+      continue;
+    }
+    t.equal(m.device, device);
+    const got = await m.step(image, 150, m.createState());
+    let worst = 0;
+    for (let i = 0; i < got.depth.length; i += 31) worst = Math.max(worst, Math.abs(got.depth[i] - want.depth[i]));
+    t.ok(worst < 1e-3, `${device} runs here: depth within ${worst} m of the CPU's`);
+    await m.close();
+  }
+  await cpu.close();
+});

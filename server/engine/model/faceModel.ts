@@ -8,12 +8,21 @@ import * as ort from 'onnxruntime-node';
 import { InputError, ModelContractError } from '../../../shared/errors.js';
 import { CONTRACT_METADATA_KEY, EXPRESSION_OUTPUT, INPUT_NAMES, OUTPUT_NAMES, parseModelContract, type ModelContract } from '../../../shared/model/modelContract.js';
 import { readOnnxMetadata } from '../../../shared/model/onnxMetadata.js';
-import { OFFLINE_MODEL_THREADS } from './defaults.js';
+import { OFFLINE_MODEL_THREADS, type ModelDevice } from './defaults.js';
 
 export interface ModelOptions {
   /** threads for one inference (default 2: this machine's cores) */
   readonly threads?: number;
+  /** onnxruntime's execution provider (default cpu); nodes it cannot run fall back to the CPU */
+  readonly device?: ModelDevice;
 }
+
+/** What each device is called where it fails, and what it needs. */
+const DEVICE_NEEDS: Record<ModelDevice, string> = {
+  cpu: 'the CPU',
+  webgpu: 'WebGPU (a GPU with a Vulkan driver on Linux)',
+  cuda: "CUDA (onnxruntime's CUDA provider libraries, which onnxruntime-node's npm package does not ship, CUDA 12 and cuDNN 9)",
+};
 
 /** The sliding window's state between frames. */
 export interface StreamState {
@@ -39,6 +48,8 @@ export class FaceModel {
     readonly path: string,
     readonly contract: ModelContract,
     private readonly session: ort.InferenceSession,
+    /** where it runs */
+    readonly device: ModelDevice = 'cpu',
   ) {}
 
   static async load(path: string, options: ModelOptions = {}): Promise<FaceModel> {
@@ -63,12 +74,23 @@ export class FaceModel {
       throw new ModelContractError(`${path}: "${CONTRACT_METADATA_KEY}" metadata is not JSON`);
     }
     const contract = parseModelContract(raw, path);
-    const session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: options.threads ?? OFFLINE_MODEL_THREADS,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-    });
+    const device = options.device ?? 'cpu';
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, {
+        executionProviders: [device],
+        intraOpNumThreads: options.threads ?? OFFLINE_MODEL_THREADS,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+      });
+    } catch (e) {
+      if (device === 'cpu') throw e;
+      // onnxruntime's own words, on one line: "Failed to get a WebGPU adapter: No supported adapters",
+      // "OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library"
+      const why = String((e as Error)?.message ?? e).split('\n').map((l) => l.replace(/^.*?\.cc:\d+ .*? was false\. /, '').trim()).filter(Boolean).join(' ');
+      throw new InputError(`--device ${device}: onnxruntime could not run the model on ${DEVICE_NEEDS[device]}: ${why}`);
+    }
     const problems: string[] = [];
     for (const n of INPUT_NAMES) if (!session.inputNames.includes(n)) problems.push(`graph input "${n}" missing`);
     for (const n of OUTPUT_NAMES) if (!session.outputNames.includes(n)) problems.push(`graph output "${n}" missing`);
@@ -78,7 +100,7 @@ export class FaceModel {
       await session.release();
       throw new ModelContractError(`${path}: the graph does not match its contract:\n  - ${problems.join('\n  - ')}`);
     }
-    return new FaceModel(path, contract, session);
+    return new FaceModel(path, contract, session, device);
   }
 
   /** An empty window: no earlier frames. */

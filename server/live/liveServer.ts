@@ -1,6 +1,6 @@
 /**
  * `facelive serve` without the command line: one HTTP server for signaling (WebSocket on /signal) and health,
- * the browser page (build/web) on the same port, one engine (one model worker) shared by every session, one
+ * the browser page (build/web) on the same port, one engine (a pool of model workers) shared by every session, one
  * LiveSession per peer connection. Limits: at most `maxSessions` sessions (a further offer is answered with error
  * "busy"); signaling messages over 128 KiB are refused by the socket. A bad message gets an `error` reply and the socket stays up; a closed socket closes its
  * session and frees its place.
@@ -21,7 +21,7 @@ import { Decoder } from '../ingest/decoder.js';
 import { LiveSession } from './liveSession.js';
 import { advertisedSdp, advertises, peerConfig, withoutUnnamedStun } from '../../node/webrtc/peerConfig.js';
 import { StaticFiles } from './staticFiles.js';
-import { liveModelThreads } from '../engine/model/defaults.js';
+import { liveModelThreads, liveModelWorkers, type ModelDevice } from '../engine/model/defaults.js';
 
 export interface LiveServerOptions {
   readonly host: string;
@@ -31,8 +31,12 @@ export interface LiveServerOptions {
   readonly maxSessions: number;
   /** ICE on 127.0.0.1 only (tests, a demo on one machine) */
   readonly loopbackOnly: boolean;
-  /** model threads in the inference worker (default: 1 on up to 2 cores, else 2; see `facelive serve --help`) */
+  /** onnxruntime threads in each model worker (default 1; see `facelive serve --help`) */
   readonly threads?: number;
+  /** model workers side by side, shared by every session (default: one per core, at most 8) */
+  readonly modelWorkers?: number;
+  /** the face model's execution provider (default cpu) */
+  readonly device?: ModelDevice;
   /** open TCP connections at most (page, health, signaling sockets); beyond, new ones are closed at once (256) */
   readonly maxConnections?: number;
   /** a connection that has not sent its request headers, or a signaling socket without an offer, is closed after
@@ -101,7 +105,7 @@ export class LiveServer {
 
   static async start(o: LiveServerOptions): Promise<LiveServer> {
     const facekit = loadRuntimeFacekit();
-    const engine = await FaceEngine.create({ modelPath: o.modelPath, threads: o.threads ?? liveModelThreads(), template: buildFaceTemplate(facekit) });
+    const engine = await FaceEngine.create({ modelPath: o.modelPath, threads: o.threads ?? liveModelThreads(), modelWorkers: o.modelWorkers ?? liveModelWorkers(), device: o.device, template: buildFaceTemplate(facekit) });
     const idleMs = o.idleMs ?? DEFAULT_IDLE_MS;
     // checked every second, not node's 30 s: an idle connection is gone soon after idleMs
     const http = createServer({ headersTimeout: idleMs, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.min(1000, idleMs) });
@@ -145,7 +149,7 @@ export class LiveServer {
           return;
         }
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ sessions: server.sessions.size, maxSessions: o.maxSessions, model: engine.contract.name, modelVersion: engine.contract.version, refused: server.refused, sessionTotals: server.sessionTotals() }));
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ sessions: server.sessions.size, maxSessions: o.maxSessions, model: engine.contract.name, modelVersion: engine.contract.version, refused: server.refused, sessionTotals: server.sessionTotals(), inference: engine.modelStats() }));
         return;
       }
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -160,7 +164,7 @@ export class LiveServer {
         http.listen(o.port, o.host, () => resolve());
       });
     } catch (e) {
-      // the model worker would keep the process alive after the failure
+      // the model workers would keep the process alive after the failure
       await engine.close();
       wss.close();
       const code = (e as NodeJS.ErrnoException).code;

@@ -8,7 +8,12 @@
  * server dropped (newest wins), and the server's time per stage (median over the results).
  *
  *   npm run bench -- live [--streams 1,4] [--frames 150] [--maps-every 1] [--maps-stride 2] [--replay] [--peer node-datachannel|werift] [--threads N]
+ *   npm run bench -- live --replay --streams 1,2,4,8 --frames 240 --configs 1x1,1x2,2x1
  *   npm run bench -- live --browser [--seconds 20]
+ * --configs WxT,...: one server per configuration of W model workers with T threads each, side by side in one run
+ * (for each stream count every configuration in turn, so the machine's drift falls on all alike); each row adds
+ * where the CPU went (liveCpu.ts) and the latency by quarter of the run (a queue that grows shows as rising
+ * quarters). Results in bench/results/live-scaling.json (live-scaling-1core.json under `taskset -c 0`).
  * Clients and server share the machine: on 2 cores the clients' VP8 encoding (or Chromium) costs the server time.
  * --replay takes the encoder out: the video is VP8-coded once before timing and each client replays it (from its
  * keyframe again when the server asks for one), which is what the server sees when its clients are elsewhere.
@@ -20,6 +25,7 @@ import type { PeerStack } from '../client/node/clientPeer.js';
 import { NodeClient } from '../client/node/nodeClient.js';
 import { Vp8Encoder } from '../node/media/vp8Codec.js';
 import { intFlag, parseFlags } from '../server/cli/args.js';
+import { UsageError } from '../shared/errors.js';
 import { loadHeadAssets } from '../synth/headAssets.js';
 import { planSequence, SequenceRenderer } from '../synth/sequence.js';
 import { y4mFile } from '../shared/io/y4m.js';
@@ -28,9 +34,12 @@ import { startServeProcess } from './serveProcess.js';
 import { saveBenchResult } from './benchResult.js';
 import { launchChromium, readPageState, type PageState } from './browsers.js';
 import { median, percentile, widescreenI420 } from './engineAccuracy.js';
+import { availableParallelism, cpus } from 'node:os';
+import { cpuAccount, cpuSnapshot, type CpuSnapshot } from './liveCpu.js';
 
 export async function benchLive(argv: string[]): Promise<void> {
-  const v = parseFlags('bench live', argv, { streams: { type: 'string' }, frames: { type: 'string' }, 'maps-every': { type: 'string' }, 'maps-stride': { type: 'string' }, peer: { type: 'string' }, browser: { type: 'boolean' }, replay: { type: 'boolean' }, seconds: { type: 'string' }, threads: { type: 'string' } });
+  const v = parseFlags('bench live', argv, { streams: { type: 'string' }, frames: { type: 'string' }, 'maps-every': { type: 'string' }, 'maps-stride': { type: 'string' }, peer: { type: 'string' }, browser: { type: 'boolean' }, replay: { type: 'boolean' }, seconds: { type: 'string' }, threads: { type: 'string' }, configs: { type: 'string' } });
+  if (v.configs !== undefined) return benchScaling(v);
   const streamCounts = String(v.streams ?? '1,4').split(',').map(Number);
   const frames = intFlag('bench live', v, 'frames', 150, 10, 10000);
   const mapsEvery = intFlag('bench live', v, 'maps-every', 1, 0, 100);
@@ -58,6 +67,43 @@ export async function benchLive(argv: string[]): Promise<void> {
   console.log(`saved ${saveBenchResult(name, { streams: streamCounts, frames, mapsEvery, mapsStride, peer, replay: v.replay === true, browser: v.browser === true, threads }, report)}`);
 }
 
+/**
+ * One server per configuration (W model workers x T threads), all started first and idle while another is
+ * measured; for each stream count every configuration in turn.
+ */
+async function benchScaling(v: Record<string, string | boolean | undefined>): Promise<void> {
+  const streamCounts = String(v.streams ?? '1,4,8').split(',').map(Number);
+  const frames = intFlag('bench live', v, 'frames', 300, 10, 10000);
+  const configs = String(v.configs).split(',').map((c) => {
+    const m = /^(\d+)x(\d+)$/.exec(c.trim());
+    if (!m) throw new UsageError(`bench live: --configs: expected WORKERSxTHREADS,... (1x1,2x1), got "${c}"`);
+    return { workers: Number(m[1]), threads: Number(m[2]) };
+  });
+  const peer = String(v.peer ?? 'node-datachannel') as PeerStack;
+  const assets = loadHeadAssets();
+  const plan = planSequence({ seed: 77, split: 'test', index: 1, frames: 90, size: 480, fps: 30 });
+  const renderer = new SequenceRenderer(plan, assets);
+  const video = Array.from({ length: plan.spec.frames }, (_, f) => widescreenI420(renderer.render(f), plan.intrinsics).pixels);
+  const replay = await encodeOnce(video);
+  const servers = [];
+  for (const c of configs) servers.push({ ...c, ...(await startServeProcess(['--max-sessions', '8', '--model-workers', String(c.workers), '--model-threads', String(c.threads)])) });
+  const rows: Record<string, unknown>[] = [];
+  try {
+    for (const n of streamCounts) {
+      for (const s of servers) {
+        console.log(`${n} streams, ${s.workers} model workers x ${s.threads} threads`);
+        const row = await nodeRun(s.signalUrl, video, replay, n, frames, { mapsEvery: 1, mapsStride: DEFAULT_SESSION_OPTIONS.mapsStride }, peer, { pid: s.child.pid!, httpUrl: s.httpUrl });
+        rows.push({ modelWorkers: s.workers, modelThreads: s.threads, ...row });
+      }
+    }
+  } finally {
+    for (const s of servers) s.child.kill('SIGINT');
+  }
+  const cores = availableParallelism();
+  const name = cores < cpus().length ? `live-scaling-${cores}core` : 'live-scaling';
+  console.log(`saved ${saveBenchResult(name, { streams: streamCounts, frames, configs: String(v.configs), peer, replay: true, coresUsable: cores }, rows)}`);
+}
+
 /** Median of each server stage over the results (ms). */
 function stageMedians(timings: Record<string, number>[]): Record<string, number> {
   const keys = [...new Set(timings.flatMap((t) => Object.keys(t)))];
@@ -80,12 +126,20 @@ async function encodeOnce(video: { width: number; height: number; data: Uint8Arr
   }
 }
 
-async function nodeRun(url: string, video: { width: number; height: number; data: Uint8Array }[], replay: Uint8Array[] | null, n: number, frames: number, session: { mapsEvery: number; mapsStride: number }, peer: PeerStack) {
+/** The server under test, for where its CPU went: its process id and its /health. */
+interface ServerProbe {
+  readonly pid: number;
+  readonly httpUrl: string;
+}
+
+async function nodeRun(url: string, video: { width: number; height: number; data: Uint8Array }[], replay: Uint8Array[] | null, n: number, frames: number, session: { mapsEvery: number; mapsStride: number }, peer: PeerStack, probe?: ServerProbe) {
   const clients = await Promise.all(Array.from({ length: n }, () => NodeClient.connect(url, { width: 640, height: 480, fps: 30, loopbackOnly: true, peer, session })));
   const latency: number[] = [], timings: Record<string, number>[] = [];
   // the second half on its own: a queue that grows shows as a later half slower than the whole; start-up
   // costs (first keyframe, the identity fit) fall in the first half
   const lateFrom = Math.floor(frames / 2) * 3000, late: number[] = [];
+  // latency by quarter of the frames sent: a queue that grows shows as rising quarters
+  const quarters: number[][] = [[], [], [], []];
   const perStream = clients.map(() => ({ results: 0, faces: 0 }));
   let dropped = 0;
   const sentAt = clients.map(() => new Map<number, number>());
@@ -102,10 +156,12 @@ async function nodeRun(url: string, video: { width: number; height: number; data
       const t = sentAt[i].get(r.frameId);
       if (t !== undefined) latency.push(performance.now() - t);
       if (t !== undefined && r.frameId >= lateFrom) late.push(performance.now() - t);
+      if (t !== undefined) quarters[Math.min(3, Math.floor((r.frameId / 3000 / frames) * 4))].push(performance.now() - t);
     });
     c.on('stats', (s) => (dropped = Math.max(dropped, s.framesDropped)));
   });
   const bytesBefore = clients.map((c) => c.stream.bytesIn);
+  const cpuBefore: CpuSnapshot | null = probe ? await cpuSnapshot(probe.pid, probe.httpUrl) : null;
   const start = performance.now();
   for (let f = 0; f < frames; f++) {
     await Promise.all(clients.map((c, i) => {
@@ -118,6 +174,7 @@ async function nodeRun(url: string, video: { width: number; height: number; data
     await new Promise((r) => setTimeout(r, Math.max(0, start + ((f + 1) * 1000) / 30 - performance.now())));
   }
   const seconds = (performance.now() - start) / 1000;
+  const cpuAfter: CpuSnapshot | null = probe ? await cpuSnapshot(probe.pid, probe.httpUrl) : null;
   await new Promise((r) => setTimeout(r, 1500));
   const results = perStream.reduce((a, s) => a + s.results, 0);
   const bytes = clients.reduce((a, c, i) => a + c.stream.bytesIn - bytesBefore[i], 0);
@@ -131,6 +188,9 @@ async function nodeRun(url: string, video: { width: number; height: number; data
     downlinkMbitPerStream: Math.round(((bytes * 8) / seconds / n / 1e6) * 100) / 100,
     serverDroppedFramesMax: dropped,
     serverStageMsMedian: stageMedians(timings),
+    latencyP50ByQuarterMs: quarters.map((q) => Math.round(percentile(q, 50))),
+    resultsPerSecondPerStreamMinMax: [Math.min(...perStream.map((s) => s.results)), Math.max(...perStream.map((s) => s.results))].map((x) => Math.round((x / seconds) * 10) / 10),
+    ...(cpuBefore && cpuAfter ? { cpu: cpuAccount(cpuBefore, cpuAfter) } : {}),
   };
   console.log(JSON.stringify(row));
   return row;

@@ -5,11 +5,12 @@ import { benchExpressions } from './expressions.js';
 import { benchFuzz } from './fuzz.js';
 import { benchLive } from './live.js';
 import { benchModel } from './model.js';
+import { benchModelBatch } from './modelBatch.js';
 import { benchReal } from './realImages.js';
 import { benchSynth } from './synth.js';
 import { benchWire } from './wire.js';
 
-const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { synth: benchSynth, model: benchModel, real: benchReal, detector: benchDetector, engine: benchEngine, expressions: benchExpressions, live: benchLive, wire: benchWire, fuzz: benchFuzz };
+const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { synth: benchSynth, model: benchModel, 'model-batch': benchModelBatch, real: benchReal, detector: benchDetector, engine: benchEngine, expressions: benchExpressions, live: benchLive, wire: benchWire, fuzz: benchFuzz };
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name ? BENCHES[name] : undefined;

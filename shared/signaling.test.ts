@@ -41,9 +41,22 @@ t.test('candidates: an IP address or an mDNS name, never a host to look up', asy
 t.test('anything else is a ProtocolError that says what was expected', async (t) => {
   t.ok(refusedWith('not json', /not JSON/), 'text');
   t.ok(refusedWith('[1,2]', /expected an object, got an array/), 'an array');
-  t.ok(refusedWith(JSON.stringify({ type: 'hello' }), /expected offer, candidate or close/), 'an unknown type');
+  t.ok(refusedWith(JSON.stringify({ type: 'hello' }), /expected ice, offer, candidate or close/), 'an unknown type');
   t.ok(refusedWith(JSON.stringify({ type: 'offer', sdp: 'x'.repeat(70_000) }), /at most/), 'an SDP over its limit');
   t.same(parseClientSignal('{"type":"close"}'), { type: 'close' });
   t.same(parseServerSignal(JSON.stringify({ type: 'error', code: 'busy', message: 'full' })), { type: 'error', code: 'busy', message: 'full' });
   t.throws(() => parseServerSignal(JSON.stringify({ type: 'offer' })), ProtocolError, 'the client parser refuses what a server never sends');
+});
+
+t.test('ICE servers: asked for with the token, handed out as checked URLs', async (t) => {
+  t.same(parseClientSignal(JSON.stringify({ type: 'ice' })), { type: 'ice' });
+  t.same(parseClientSignal(JSON.stringify({ type: 'ice', token: 'k' })), { type: 'ice', token: 'k' });
+  const ice = { type: 'ice', iceServers: [{ urls: ['turn:turn.example:3478?transport=udp', 'turns:turn.example:5349?transport=tcp'], username: '1:a', credential: 'c' }], ttlSeconds: 3600 };
+  t.same(parseServerSignal(JSON.stringify(ice)), ice);
+  t.same(parseServerSignal(JSON.stringify({ type: 'ice', iceServers: [], ttlSeconds: 0 })), { type: 'ice', iceServers: [], ttlSeconds: 0 });
+  const bad = (m: unknown, pattern: RegExp) => t.throws(() => parseServerSignal(JSON.stringify(m)), pattern);
+  bad({ ...ice, iceServers: [{ urls: ['http://evil.example/'] }] }, /urls: expected 1 to 8 stun:, stuns:, turn: or turns: URLs/);
+  bad({ ...ice, iceServers: [{ urls: [] }] }, /urls/);
+  bad({ ...ice, iceServers: 'turn:x' }, /iceServers: expected an array/);
+  bad({ ...ice, ttlSeconds: -1 }, /ttlSeconds/);
 });

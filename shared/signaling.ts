@@ -15,12 +15,23 @@ export interface IceCandidateWire {
 
 export { DEFAULT_SESSION_OPTIONS, type SessionOptionsWire } from './sessionOptions.js';
 
+/** A STUN or TURN server for the client's RTCPeerConnection (RTCIceServer's shape); TURN with a short-lived credential. */
+export interface IceServerWire {
+  readonly urls: readonly string[];
+  readonly username?: string;
+  readonly credential?: string;
+}
+
 export type ClientSignal =
+  /** which ICE servers to use (TURN, with credentials for this session): asked before the offer is made */
+  | { readonly type: 'ice'; readonly token?: string }
   | { readonly type: 'offer'; readonly sdp: string; readonly options: SessionOptionsWire; /** the server's shared secret, where it has one */ readonly token?: string }
   | { readonly type: 'candidate'; readonly candidate: IceCandidateWire }
   | { readonly type: 'close' };
 
 export type ServerSignal =
+  /** the ICE servers a client may use (none: reach the server directly); TURN credentials expire after ttlSeconds */
+  | { readonly type: 'ice'; readonly iceServers: readonly IceServerWire[]; readonly ttlSeconds: number }
   | { readonly type: 'answer'; readonly sdp: string; readonly sessionId: string }
   | { readonly type: 'candidate'; readonly candidate: IceCandidateWire }
   | { readonly type: 'error'; readonly code: string; readonly message: string };
@@ -96,6 +107,30 @@ function sessionOptions(raw: unknown, path: string): SessionOptionsWire {
   return raw === undefined ? DEFAULT_SESSION_OPTIONS : parseSessionOptions(record(raw, path), path, true);
 }
 
+/** stun:, stuns:, turn: or turns: with a host (RFC 7064/7065), as an RTCPeerConnection takes them */
+const ICE_URL = /^(stuns?|turns?):[A-Za-z0-9.:[\]-]{1,255}(\?transport=(udp|tcp))?$/;
+
+function iceServers(raw: unknown, path: string): IceServerWire[] {
+  if (!Array.isArray(raw) || raw.length > 8) throw new ProtocolError(`${path}: expected an array of at most 8 servers`);
+  return raw.map((x, i) => {
+    const o = record(x, `${path}[${i}]`);
+    const urls = o.urls;
+    if (!Array.isArray(urls) || urls.length === 0 || urls.length > 8 || !urls.every((u) => typeof u === 'string' && ICE_URL.test(u))) {
+      throw new ProtocolError(`${path}[${i}].urls: expected 1 to 8 stun:, stuns:, turn: or turns: URLs`);
+    }
+    return {
+      urls: urls as string[],
+      ...(o.username === undefined ? {} : { username: str(o, 'username', `${path}[${i}]`, 256) }),
+      ...(o.credential === undefined ? {} : { credential: str(o, 'credential', `${path}[${i}]`, 256) }),
+    };
+  });
+}
+
+function ttl(raw: unknown): number {
+  if (!Number.isInteger(raw) || (raw as number) < 0 || (raw as number) > 7 * 86400) throw new ProtocolError(`signal.ttlSeconds: expected an integer 0..604800, got ${String(raw)}`);
+  return raw as number;
+}
+
 function parseJsonRecord(text: string): Record<string, unknown> {
   let raw: unknown;
   try {
@@ -119,8 +154,10 @@ export function parseClientSignal(text: string): ClientSignal {
       return { type: 'candidate', candidate: candidate(m.candidate, 'signal.candidate') };
     case 'close':
       return { type: 'close' };
+    case 'ice':
+      return { type: 'ice', ...(m.token === undefined ? {} : { token: str(m, 'token', 'signal', 256) }) };
     default:
-      throw new ProtocolError(`signal.type: expected offer, candidate or close, got ${JSON.stringify(m.type)}`);
+      throw new ProtocolError(`signal.type: expected ice, offer, candidate or close, got ${JSON.stringify(m.type)}`);
   }
 }
 
@@ -134,7 +171,9 @@ export function parseServerSignal(text: string): ServerSignal {
       return { type: 'candidate', candidate: candidate(m.candidate, 'signal.candidate') };
     case 'error':
       return { type: 'error', code: str(m, 'code', 'signal', 64), message: str(m, 'message', 'signal', 1024) };
+    case 'ice':
+      return { type: 'ice', iceServers: iceServers(m.iceServers, 'signal.iceServers'), ttlSeconds: ttl(m.ttlSeconds) };
     default:
-      throw new ProtocolError(`signal.type: expected answer, candidate or error, got ${JSON.stringify(m.type)}`);
+      throw new ProtocolError(`signal.type: expected ice, answer, candidate or error, got ${JSON.stringify(m.type)}`);
   }
 }

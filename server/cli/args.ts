@@ -72,3 +72,36 @@ export function tokenFlag(command: string, values: Record<string, string | boole
   if (!/^[\x21-\x7e]{16,256}$/.test(raw)) throw new UsageError(`${command}: the token (--token or FACELIVE_TOKEN) must be 16 to 256 printable characters without spaces`);
   return raw;
 }
+
+/**
+ * Flags from the environment where the command line leaves them out (a container's configuration): FACELIVE_PORT
+ * for --port and so on, checked like the flag itself; a bad value names its variable.
+ */
+export function withEnvironment(command: string, values: FlagValues, options: FlagSpec, env: NodeJS.ProcessEnv = process.env): { values: FlagValues; check: <T>(name: string, read: () => T) => T } {
+  const fromEnv = new Set<string>();
+  const merged: FlagValues = { ...values };
+  for (const [name, spec] of Object.entries(options)) {
+    const variable = envName(name);
+    const raw = env[variable];
+    if (merged[name] !== undefined || raw === undefined || raw === '') continue;
+    if (spec.type === 'boolean') {
+      if (!/^(1|0|true|false|yes|no)$/i.test(raw)) throw new UsageError(`${command}: ${variable}: expected 1/0, true/false or yes/no, got "${raw}"`);
+      merged[name] = /^(1|true|yes)$/i.test(raw);
+    } else merged[name] = raw;
+    fromEnv.add(name);
+  }
+  const check = <T>(name: string, read: () => T): T => {
+    try {
+      return read();
+    } catch (e) {
+      if (e instanceof UsageError && fromEnv.has(name)) throw new UsageError(e.message.replace(`--${name}`, envName(name)));
+      throw e;
+    }
+  };
+  return { values: merged, check };
+}
+
+/** --max-sessions → FACELIVE_MAX_SESSIONS */
+export function envName(flag: string): string {
+  return `FACELIVE_${flag.toUpperCase().replace(/-/g, '_')}`;
+}

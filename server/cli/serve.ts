@@ -3,12 +3,13 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
 import { LiveServer } from '../live/liveServer.js';
-import { choiceFlag, intFlag, parseFlags, tokenFlag } from './args.js';
+import { choiceFlag, intFlag, parseFlags, tokenFlag, withEnvironment, type FlagSpec } from './args.js';
 import { DEFAULT_MODEL_PATH, liveModelThreads, liveModelWorkers, MODEL_DEVICES } from '../engine/model/defaults.js';
 
 export const SERVE_USAGE = `Usage: facelive serve [--host ADDR] [--port N] [--model FILE] [--max-sessions N] [--max-connections N]
                       [--model-workers N] [--model-threads N] [--device cpu|webgpu|cuda] [--loopback] [--token SECRET]
                       [--allow-origin URL,...]
+                      [--turn-url URL,...] [--turn-ttl S] [--replica NAME] [--drain-seconds S] [--behind-proxy]
 
 Runs the live server: WebRTC peers signal over a WebSocket at ws://HOST:PORT/signal, send VP8 video, and get
 results (points, landmarks, pose, blendshapes, mesh) and maps (depth, canonical, confidence, mask) back on
@@ -34,25 +35,61 @@ data channels. The browser page is served at http://HOST:PORT/; GET /health repo
                   environment variable, which other users cannot read from the process list); the page takes it
                   from its address: http://HOST:PORT/#token=SECRET
   --allow-origin  pages of other sites whose scripts may open sessions, e.g. https://app.example (the server's
-                  own page always may; a browser page of any other origin is refused)`;
+                  own page always may; a browser page of any other origin is refused)
+  --turn-url      TURN servers handed to clients, e.g. turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349
+                  ?transport=tcp, with credentials valid for --turn-ttl seconds (default 3600) made from the secret
+                  shared with coturn (use-auth-secret), which only the FACELIVE_TURN_SECRET environment variable gives
+  --behind-proxy  every connection comes from a proxy (deploy/haproxy.cfg), which limits connections per client
+                  itself: the limit of 32 per address is not applied here (it would count all clients as one)
+  --replica       this server's name in /health (several replicas behind one proxy; default: none)
+  --drain-seconds on SIGTERM, refuse new sessions (/health answers 503) and wait this long at most, 0..86400, for
+                  the running ones to end before stopping (default 120); SIGINT (Ctrl-C) or a second signal stops now
 
-export function parseServeArgs(argv: string[]) {
-  const v = parseFlags('serve', argv, { host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' }, 'max-sessions': { type: 'string' }, 'max-connections': { type: 'string' }, threads: { type: 'string' }, 'model-threads': { type: 'string' }, 'model-workers': { type: 'string' }, device: { type: 'string' }, loopback: { type: 'boolean' }, token: { type: 'string' }, 'allow-origin': { type: 'string' } });
+Every flag can also come from the environment: FACELIVE_ and its name in capitals, "-" as "_" (FACELIVE_PORT,
+FACELIVE_MAX_SESSIONS, FACELIVE_TURN_URL...); a flag on the command line wins.`;
+
+export const SERVE_FLAGS = {
+  host: { type: 'string' }, port: { type: 'string' }, model: { type: 'string' }, 'max-sessions': { type: 'string' }, 'max-connections': { type: 'string' },
+  threads: { type: 'string' }, 'model-threads': { type: 'string' }, 'model-workers': { type: 'string' }, device: { type: 'string' }, loopback: { type: 'boolean' }, token: { type: 'string' }, 'allow-origin': { type: 'string' },
+  'turn-url': { type: 'string' }, 'turn-ttl': { type: 'string' }, replica: { type: 'string' }, 'drain-seconds': { type: 'string' },
+  'behind-proxy': { type: 'boolean' },
+} satisfies FlagSpec;
+
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env) {
+  // FACELIVE_TOKEN is read by tokenFlag itself
+  const { values: v, check } = withEnvironment('serve', parseFlags('serve', argv, SERVE_FLAGS), { ...SERVE_FLAGS, token: undefined as never }, env);
   const model = resolve(typeof v.model === 'string' ? v.model : DEFAULT_MODEL_PATH);
   if (!existsSync(model)) throw new UsageError(`serve: --model: ${model} not found`);
+  const turnUrls = check('turn-url', () => (typeof v['turn-url'] === 'string' ? v['turn-url'].split(',').map((x) => parseTurnUrl(x.trim())) : []));
+  const turnSecret = env.FACELIVE_TURN_SECRET || undefined;
+  if (turnUrls.length && !turnSecret) throw new UsageError('serve: --turn-url needs the secret shared with the TURN server in FACELIVE_TURN_SECRET (coturn: use-auth-secret, static-auth-secret)');
+  if (turnSecret !== undefined && !/^[\x21-\x7e]{16,256}$/.test(turnSecret)) throw new UsageError('serve: FACELIVE_TURN_SECRET must be 16 to 256 printable characters without spaces');
+  const replica = typeof v.replica === 'string' ? v.replica : undefined;
+  if (replica !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(replica)) throw new UsageError(`serve: ${check('replica', () => '--replica')}: expected 1 to 64 letters, digits, ".", "_" or "-", got "${replica}"`);
   return {
     host: typeof v.host === 'string' ? v.host : '127.0.0.1',
-    port: intFlag('serve', v, 'port', 8080, 0, 65535),
+    port: check('port', () => intFlag('serve', v, 'port', 8080, 0, 65535)),
     model,
-    maxSessions: intFlag('serve', v, 'max-sessions', 4, 1, 64),
-    maxConnections: intFlag('serve', v, 'max-connections', 256, 8, 65536),
-    threads: v['model-threads'] !== undefined ? intFlag('serve', v, 'model-threads', 1, 1, 16) : intFlag('serve', v, 'threads', liveModelThreads(), 1, 16),
-    modelWorkers: intFlag('serve', v, 'model-workers', liveModelWorkers(), 1, 16),
-    device: choiceFlag('serve', v, 'device', 'cpu', MODEL_DEVICES),
+    maxSessions: check('max-sessions', () => intFlag('serve', v, 'max-sessions', 4, 1, 64)),
+    maxConnections: check('max-connections', () => intFlag('serve', v, 'max-connections', 256, 8, 65536)),
+    threads: v['model-threads'] !== undefined ? check('model-threads', () => intFlag('serve', v, 'model-threads', 1, 1, 16)) : check('threads', () => intFlag('serve', v, 'threads', liveModelThreads(), 1, 16)),
+    modelWorkers: check('model-workers', () => intFlag('serve', v, 'model-workers', liveModelWorkers(), 1, 16)),
+    device: check('device', () => choiceFlag('serve', v, 'device', 'cpu', MODEL_DEVICES)),
     loopbackOnly: v.loopback === true,
     token: tokenFlag('serve', v),
-    allowedOrigins: typeof v['allow-origin'] === 'string' ? v['allow-origin'].split(',').map((x) => parseOrigin(x.trim())) : [],
+    allowedOrigins: check('allow-origin', () => (typeof v['allow-origin'] === 'string' ? v['allow-origin'].split(',').map((x) => parseOrigin(x.trim())) : [])),
+    turn: turnUrls.length && turnSecret ? { urls: turnUrls, secret: turnSecret, ttlSeconds: check('turn-ttl', () => intFlag('serve', v, 'turn-ttl', 3600, 60, 7 * 86400)) } : undefined,
+    replica,
+    behindProxy: v['behind-proxy'] === true,
+    drainSeconds: check('drain-seconds', () => intFlag('serve', v, 'drain-seconds', 120, 0, 86400)),
   };
+}
+
+function parseTurnUrl(text: string): string {
+  if (!/^turns?:[A-Za-z0-9.-]{1,253}(:\d{1,5})?(\?transport=(udp|tcp))?$/.test(text)) {
+    throw new UsageError(`serve: --turn-url: expected turn:HOST[:PORT][?transport=udp|tcp] or turns:..., got "${text}"`);
+  }
+  return text;
 }
 
 function parseOrigin(text: string): string {
@@ -68,7 +105,7 @@ function parseOrigin(text: string): string {
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const a = parseServeArgs(argv);
-  const server = await LiveServer.start({ host: a.host, port: a.port, modelPath: a.model, maxSessions: a.maxSessions, maxConnections: a.maxConnections, loopbackOnly: a.loopbackOnly, token: a.token, allowedOrigins: a.allowedOrigins, threads: a.threads, modelWorkers: a.modelWorkers, device: a.device });
+  const server = await LiveServer.start({ host: a.host, port: a.port, modelPath: a.model, maxSessions: a.maxSessions, maxConnections: a.maxConnections, loopbackOnly: a.loopbackOnly, token: a.token, allowedOrigins: a.allowedOrigins, threads: a.threads, modelWorkers: a.modelWorkers, device: a.device, turn: a.turn, replica: a.replica, ...(a.behindProxy ? { maxConnectionsPerAddress: Infinity } : {}) });
   // the camera needs a secure origin: http://localhost is one, http://<LAN address> is not (use https there)
   const pageUrl = server.url.replace(/\/\/(0\.0\.0\.0|127\.0\.0\.1|\[::\])(?=:)/, '//localhost') + '/';
   process.stdout.write(`facelive serve: open ${pageUrl} in Chromium or Firefox and allow the camera\n`);
@@ -78,11 +115,21 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.stdout.write(`facelive serve: listening on ${a.host} with no token: anyone who can reach port ${a.port} can open a session (set FACELIVE_TOKEN)\n`);
   }
   if (!server.pageReady) process.stdout.write('facelive serve: the page is not built: run `npm run build`\n');
-  await new Promise<void>((resolveStop) => {
-    const stop = () => resolveStop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  if (a.turn) process.stdout.write(`facelive serve: clients get TURN ${a.turn.urls.join(', ')} (credentials for ${a.turn.ttlSeconds} s)\n`);
+  // SIGTERM (a container stopping, a rolling update): drain; SIGINT, or any second signal: stop now
+  let stopNow!: () => void;
+  const now = new Promise<void>((r) => (stopNow = r));
+  const first = await new Promise<NodeJS.Signals>((resolveSignal) => {
+    process.once('SIGINT', () => resolveSignal('SIGINT'));
+    process.once('SIGTERM', () => resolveSignal('SIGTERM'));
   });
+  process.once('SIGINT', () => stopNow());
+  process.once('SIGTERM', () => stopNow());
+  if (first === 'SIGTERM' && a.drainSeconds > 0) {
+    process.stdout.write(`facelive serve: draining: no new sessions, waiting up to ${a.drainSeconds} s for ${server.sessions.size} running\n`);
+    const drained = await Promise.race([server.drain(a.drainSeconds * 1000), now.then(() => null)]);
+    if (drained) process.stdout.write(`facelive serve: drained: ${drained.finished} sessions ended, ${drained.closed} closed at the deadline\n`);
+  }
   process.stdout.write('facelive serve: stopping\n');
   await server.close();
   return 0;

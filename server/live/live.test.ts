@@ -179,7 +179,7 @@ t.test('signaling: a bad message is answered with an error and the socket stays 
   t.match(replies[0], /"code":"protocol".*not JSON/);
   t.match(replies[1], /signal.sdp: expected a string/);
   t.match(replies[2], /a candidate before the offer/);
-  t.match(replies[3], /signal.type: expected offer, candidate or close/);
+  t.match(replies[3], /signal.type: expected ice, offer, candidate or close/);
   t.equal(ws.readyState, WebSocket.OPEN, 'still open');
   ws.close();
 });

@@ -22,6 +22,7 @@ import { LiveSession } from './liveSession.js';
 import { advertisedSdp, advertises, peerConfig, withoutUnnamedStun } from '../../node/webrtc/peerConfig.js';
 import { StaticFiles } from './staticFiles.js';
 import { liveModelThreads, liveModelWorkers, type ModelDevice } from '../engine/model/defaults.js';
+import { iceServersFor, type TurnConfig } from './turnCredentials.js';
 
 export interface LiveServerOptions {
   readonly host: string;
@@ -48,6 +49,10 @@ export interface LiveServerOptions {
   readonly token?: string;
   /** pages of other origins (`https://app.example`) whose scripts may open sessions; the server's own page may */
   readonly allowedOrigins?: readonly string[];
+  /** TURN servers handed to clients with short-lived credentials (a client behind a NAT or a firewall) */
+  readonly turn?: TurnConfig;
+  /** this replica's name in /health (several behind one proxy) */
+  readonly replica?: string;
 }
 
 /** An offer whose peer is not connected by then gives its place back (a client that never finishes ICE). */
@@ -79,14 +84,19 @@ export interface RefusalCounters {
   badSignals: number;
   /** offers told the server is busy */
   busy: number;
+  /** offers and ICE requests told the replica is draining (it stops once its sessions end) */
+  draining: number;
 }
 
 export class LiveServer {
   readonly sessions = new Map<string, LiveSession>();
-  readonly refused: RefusalCounters = { connectionsOverCap: 0, signalingIdle: 0, signalingFlood: 0, originRefused: 0, unauthorized: 0, badSignals: 0, busy: 0 };
+  readonly refused: RefusalCounters = { connectionsOverCap: 0, signalingIdle: 0, signalingFlood: 0, originRefused: 0, unauthorized: 0, badSignals: 0, busy: 0, draining: 0 };
   /** offers being answered: they hold a place before their session exists (the cap counts them) */
   private pending = 0;
   private closed = false;
+  /** refusing new sessions while the running ones finish (SIGTERM): /health answers 503, so a proxy sends none here */
+  private drainingSince: number | null = null;
+  private readonly drained: Array<() => void> = [];
   /** the tracked mesh's topology for every hello (its vertex count fits 16 bits: half the bytes of 32) */
   private readonly meshTriangles: Uint16Array;
 
@@ -148,8 +158,9 @@ export class LiveServer {
           res.end('/health answers GET\n');
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ sessions: server.sessions.size, maxSessions: o.maxSessions, model: engine.contract.name, modelVersion: engine.contract.version, refused: server.refused, sessionTotals: server.sessionTotals(), inference: engine.modelStats() }));
+        // a draining replica is unhealthy to a load balancer (no new sessions come) yet keeps its running ones
+        res.writeHead(server.draining ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify(server.health()));
         return;
       }
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -173,6 +184,44 @@ export class LiveServer {
       throw new InputError(`cannot listen on ${o.host}:${o.port}: ${why}${code ? ` (${code})` : ''}`);
     }
     return server;
+  }
+
+  /** What /health reports. */
+  health(): Record<string, unknown> {
+    const e = this.engine.contract;
+    return {
+      status: this.draining ? 'draining' : 'ok', replica: this.o.replica ?? null, sessions: this.sessions.size, maxSessions: this.o.maxSessions,
+      model: e.name, modelVersion: e.version, turn: (this.o.turn?.urls.length ?? 0) > 0, refused: this.refused, sessionTotals: this.sessionTotals(),
+      inference: this.engine.modelStats(),
+    };
+  }
+
+  get draining(): boolean {
+    return this.drainingSince !== null;
+  }
+
+  /**
+   * Stops taking sessions (offers are told `draining`, /health answers 503) and resolves once the running ones
+   * have ended, or after `timeoutMs` (then they are closed: their clients reconnect elsewhere). The server stays
+   * open until close().
+   */
+  async drain(timeoutMs: number): Promise<{ finished: number; closed: number }> {
+    if (this.drainingSince === null) this.drainingSince = Date.now();
+    const running = this.sessions.size + this.pending;
+    if (running > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.drained.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+    const left = [...this.sessions.values()];
+    await Promise.allSettled(left.map((s) => s.close()));
+    return { finished: running - left.length, closed: left.length };
+  }
+
+  private sessionEnded(): void {
+    if (this.drainingSince === null || this.sessions.size + this.pending > 0) return;
+    for (const f of this.drained.splice(0)) f();
   }
 
   /** Every live session's counters summed: the summary (frames in, decoded, dropped, bad client messages, ...) and each stage's ("stage.counter"). */
@@ -226,13 +275,24 @@ export class LiveServer {
       try {
         if (isBinary) throw new ProtocolError('signal: expected a text message');
         const m = parseClientSignal(data.toString());
-        if (m.type === 'offer') {
-          if (pc) throw new ProtocolError('signal: this socket already has a session (one offer per socket)');
+        if (m.type === 'ice' || m.type === 'offer') {
+          if (pc) throw new ProtocolError(`signal: this socket already has a session (${m.type === 'ice' ? 'ask for ICE servers before the offer' : 'one offer per socket'})`);
           if (this.o.token !== undefined && !sameSecret(m.token, this.o.token)) {
             this.refused.unauthorized++;
             reply({ type: 'error', code: 'unauthorized', message: m.token === undefined ? 'this server needs a token' : 'wrong token' });
             return void ws.close(1008, 'unauthorized');
           }
+          // a draining replica takes no session: the client connects again and the proxy sends it to another
+          if (this.draining) {
+            this.refused.draining++;
+            reply({ type: 'error', code: 'draining', message: 'this server is shutting down: connect again' });
+            return void ws.close(1013, 'draining');
+          }
+        }
+        if (m.type === 'ice') {
+          // TURN credentials only for a client that may open a session (the token was checked above)
+          reply({ type: 'ice', iceServers: iceServersFor(this.o.turn), ttlSeconds: this.o.turn?.ttlSeconds ?? 0 });
+        } else if (m.type === 'offer') {
           // the place is taken now, before anything is awaited: offers arriving together cannot all pass the check
           if (this.sessions.size + this.pending >= this.o.maxSessions) {
             this.refused.busy++;
@@ -240,7 +300,7 @@ export class LiveServer {
           }
           this.pending++;
           let holding = true;
-          const release = () => holding && ((holding = false), this.pending--);
+          const release = () => holding && ((holding = false), this.pending--, this.sessionEnded());
           try {
             const id = randomUUID();
             const net = { loopbackOnly: this.o.loopbackOnly, bindAddress: this.o.host };
@@ -260,11 +320,13 @@ export class LiveServer {
               const hello: HelloMessage = { t: 'hello', v: WIRE_VERSION, sessionId: id, model: { name: contract.name, cropSize: contract.cropSize, window: contract.window }, expressionNames: this.mesh.expressionNames, meshTriangles: this.meshTriangles };
               const s = new LiveSession(id, peer, this.engine.openSession(), decoder, m.options, this.mesh, hello);
               session = s;
-              release();
+              // counted as a session before its place as an offer is given back: a drain never sees zero between
               this.sessions.set(id, s);
+              release();
               s.once('close', () => {
                 this.sessions.delete(id);
                 ws.close();
+                this.sessionEnded();
               });
               // the socket went away while the session was being made: nobody will ever close it otherwise
               if (socketClosed) return void s.close();

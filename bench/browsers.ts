@@ -54,6 +54,8 @@ export async function launchFirefox(profileDir: string): Promise<Browser> {
 export interface PageState {
   state: string;
   error: string;
+  /** sessions opened again after one was lost */
+  reconnects: number;
   results: { frameId: number; face: boolean; captureTimeMs: number | null; drawnLatencyMs: number | null; frameWidth?: number; frameHeight?: number; box?: { centerX: number; centerY: number; side: number }; landmarks?: number[]; intrinsics?: number[]; timings?: Record<string, number> }[];
   maps: { frameId: number; frameWidth: number; size: number; box: { centerX: number; centerY: number; side: number }; depth: number[]; mask: number[] }[];
   panel: Record<string, string>;

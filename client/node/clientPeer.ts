@@ -3,9 +3,19 @@
  * "maps" data channels, trickle ICE. Two stacks implement it: werift (pure TypeScript, the server's own) and
  * node-datachannel (libdatachannel, native: its data channels are several times faster here).
  */
-import type { IceCandidateWire } from '../../shared/signaling.js';
+import type { IceCandidateWire, IceServerWire } from '../../shared/signaling.js';
 
 export type PeerStack = 'werift' | 'node-datachannel';
+
+/** How a client peer reaches the server. */
+export interface ClientPeerNetwork {
+  /** ICE on 127.0.0.1 only */
+  readonly loopbackOnly: boolean;
+  /** STUN/TURN servers, as the server handed them out */
+  readonly iceServers: readonly IceServerWire[];
+  /** relay candidates only: every packet goes through the TURN server (a client that must not show its address) */
+  readonly relayOnly: boolean;
+}
 
 export interface ClientPeerHandlers {
   candidate(c: IceCandidateWire): void;

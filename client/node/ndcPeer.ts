@@ -3,9 +3,9 @@
  * report handler tells the server each frame's capture time. Incoming channels and tracks are kept referenced
  * here: node-datachannel lets unreferenced ones be garbage-collected.
  */
-import nodeDataChannel from 'node-datachannel';
-import type { IceCandidateWire } from '../../shared/signaling.js';
-import type { ClientPeer, ClientPeerHandlers } from './clientPeer.js';
+import nodeDataChannel, { type IceServer } from 'node-datachannel';
+import type { IceCandidateWire, IceServerWire } from '../../shared/signaling.js';
+import type { ClientPeer, ClientPeerHandlers, ClientPeerNetwork } from './clientPeer.js';
 
 const { PeerConnection, Video, RtcpSrReporter, RtcpNackResponder, RtpPacketizationConfig, cleanup } = nodeDataChannel;
 
@@ -34,8 +34,14 @@ export class NdcPeer implements ClientPeer {
   private readonly opened: Promise<void>;
   private closed = false;
 
-  constructor(private readonly loopbackOnly: boolean, on: ClientPeerHandlers) {
-    this.pc = new PeerConnection('facelive-client', { iceServers: [], disableAutoNegotiation: true, ...(loopbackOnly ? { bindAddress: '127.0.0.1' } : {}) });
+  private readonly loopbackOnly: boolean;
+
+  constructor(net: ClientPeerNetwork, on: ClientPeerHandlers) {
+    this.loopbackOnly = net.loopbackOnly;
+    this.pc = new PeerConnection('facelive-client', {
+      iceServers: net.iceServers.flatMap(ndcIceServers), disableAutoNegotiation: true,
+      ...(net.loopbackOnly ? { bindAddress: '127.0.0.1' } : {}), ...(net.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
+    });
     const video = new Video('video', 'SendOnly');
     video.addVP8Codec(this.payloadType);
     video.addSSRC(this.ssrc, 'facelive');
@@ -105,4 +111,22 @@ export class NdcPeer implements ClientPeer {
     this.track.close();
     this.pc.close();
   }
+}
+
+/**
+ * A server's URLs in libdatachannel's form: TURN as objects (a credential's username holds a ":", which its URL
+ * form would read as the password's start), STUN as "stun:host:port".
+ */
+export function ndcIceServers(s: IceServerWire): Array<string | IceServer> {
+  return s.urls.map((url) => {
+    const m = /^(stuns?|turns?):(\[[^\]]+\]|[^:?]+)(?::(\d+))?(?:\?transport=(udp|tcp))?$/.exec(url);
+    if (!m) throw new RangeError(`ICE server URL ${url}: expected stun:, stuns:, turn: or turns: HOST[:PORT]`);
+    const [, scheme, hostname, port, transport] = m;
+    if (scheme.startsWith('stun')) return `${scheme}:${hostname}:${port ?? (scheme === 'stuns' ? 5349 : 3478)}`;
+    const tls = scheme === 'turns';
+    return {
+      hostname, port: Number(port ?? (tls ? 5349 : 3478)), username: s.username, password: s.credential,
+      relayType: tls ? 'TurnTls' : transport === 'tcp' ? 'TurnTcp' : 'TurnUdp',
+    } satisfies IceServer;
+  });
 }

@@ -13,6 +13,7 @@ import { Vp8Encoder, type I420Frame } from '../../node/media/vp8Codec.js';
 import type { SessionOptionsWire } from '../../shared/signaling.js';
 import { encodeMessage, type HelloMessage, type ResultMessage, type StatsMessage } from '../../shared/wire/schema.js';
 import { OfferExchange } from '../sdk/offerExchange.js';
+import { withTimeout } from '../sdk/retry.js';
 import { namedBlendshapes, type NamedBlendshapes } from '../sdk/namedBlendshapes.js';
 import { ResultStream, type DecodedMapsEvent } from '../sdk/resultStream.js';
 import type { ClientPeer, ClientPeerHandlers, PeerStack } from './clientPeer.js';
@@ -31,6 +32,10 @@ export interface NodeClientOptions {
   readonly loopbackOnly?: boolean;
   /** the WebRTC stack (default node-datachannel) */
   readonly peer?: PeerStack;
+  /** relay candidates only: every packet through the TURN server the server hands out */
+  readonly relayOnly?: boolean;
+  /** give up connecting after this long (default 10 s) */
+  readonly timeoutMs?: number;
 }
 
 export interface NodeClientEvents {
@@ -40,7 +45,8 @@ export interface NodeClientEvents {
   stats: [StatsMessage];
   /** the server asked for a keyframe; sendFrame() honours it itself, a replay through sendEncoded() must */
   keyframeRequest: [];
-  close: [];
+  /** why: closed by the caller, the signaling socket closed, the peer connection failed */
+  close: [string];
 }
 
 export class NodeClient extends EventEmitter<NodeClientEvents> {
@@ -80,11 +86,7 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
       ws.once('error', (e) => reject(new InvalidStateError(`cannot reach the server at ${signalUrl}: ${e.message}`)));
     });
     const client = new NodeClient(ws);
-    // the peer is made below, with handlers that need the exchange: it answers through client.peer
-    const exchange = new OfferExchange((text) => ws.readyState === WebSocket.OPEN && ws.send(text), {
-      setAnswer: (sdp) => client.peer!.setAnswer(sdp),
-      addCandidate: (c) => client.peer!.addCandidate(c),
-    });
+    const exchange = new OfferExchange((text) => ws.readyState === WebSocket.OPEN && ws.send(text));
     const handlers: ClientPeerHandlers = {
       candidate: (candidate) => exchange.localCandidate(candidate),
       results: (b) => client.stream.pushResults(b),
@@ -93,28 +95,29 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
         client.encoder?.requestKeyframe();
         client.emit('keyframeRequest');
       },
-      closed: () => void client.close(),
+      closed: () => void client.close('the peer connection failed or closed'),
     };
+    const timeoutMs = o.timeoutMs ?? 10_000;
     try {
-      const peer = (client.peer = (o.peer ?? 'node-datachannel') === 'werift' ? new WeriftPeer(o.loopbackOnly ?? false, handlers) : new NdcPeer(o.loopbackOnly ?? false, handlers));
+      ws.on('message', (data) => void exchange.receive(data.toString()));
+      ws.on('close', () => {
+        exchange.socketClosed();
+        void client.close('the signaling socket closed');
+      });
+      const iceServers = await withTimeout(exchange.iceServers(o.token), timeoutMs, 'the server did not say which ICE servers to use');
+      const net = { loopbackOnly: o.loopbackOnly ?? false, iceServers, relayOnly: o.relayOnly ?? false };
+      if (net.relayOnly && !iceServers.some((s) => s.urls.some((u) => /^turns?:/.test(u)))) throw new InvalidStateError('relay only: the server names no TURN server (facelive serve --turn-url)');
+      const peer = (client.peer = (o.peer ?? 'node-datachannel') === 'werift' ? new WeriftPeer(net, handlers) : new NdcPeer(net, handlers));
       client.packetizer = new Vp8Packetizer({ payloadType: peer.payloadType, ssrc: peer.ssrc });
       // the encoder's time base is whole frames per second (29.97 paces the sending, not the bitrate budget)
       const encoderFps = Math.max(1, Math.round(o.fps));
       client.encoder = await Vp8Encoder.create({ width: o.width, height: o.height, fps: encoderFps, bitrate: o.bitrate ?? 1_500_000, keyframeInterval: encoderFps * 4 });
-      ws.on('message', (data) => void exchange.receive(data.toString()));
-      ws.on('close', () => void client.close());
-      exchange.offer(await peer.createOffer(), o.session, o.token);
-      client.sessionId = await exchange.answered;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new InvalidStateError('the peer connection did not connect within 10 s')), 10_000);
-        void peer.connected().then(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      exchange.offer(peer, await peer.createOffer(), o.session, o.token);
+      client.sessionId = await withTimeout(exchange.answered, timeoutMs, 'the server did not answer');
+      await withTimeout(peer.connected(), timeoutMs, 'the peer connection did not connect');
     } catch (e) {
       // a refused or failed connection leaves nothing running (socket, peer, encoder)
-      await client.close();
+      await client.close((e as Error).message);
       throw e;
     }
     return client;
@@ -170,12 +173,17 @@ export class NodeClient extends EventEmitter<NodeClientEvents> {
     this.peer.sendResults(encodeMessage({ t: 'options', ...o }));
   }
 
-  async close(): Promise<void> {
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async close(reason = 'closed by the client'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close();
     await this.peer?.close();
     await this.encoder?.close();
-    this.emit('close');
+    this.emit('close', reason);
   }
 }
+

@@ -2,7 +2,7 @@
 import { MediaStreamTrack, RTCPeerConnection, type RTCDataChannel } from 'werift';
 import { candidateFromWire, candidateToWire, type IceCandidateWire } from '../../shared/signaling.js';
 import { peerConfig, withoutUnnamedStun } from '../../node/webrtc/peerConfig.js';
-import type { ClientPeer, ClientPeerHandlers } from './clientPeer.js';
+import type { ClientPeer, ClientPeerHandlers, ClientPeerNetwork } from './clientPeer.js';
 
 export class WeriftPeer implements ClientPeer {
   readonly ssrc = (Math.random() * 2 ** 32) >>> 0;
@@ -12,8 +12,12 @@ export class WeriftPeer implements ClientPeer {
   private readonly results: RTCDataChannel;
   private readonly maps: RTCDataChannel;
 
-  constructor(loopbackOnly: boolean, on: ClientPeerHandlers) {
-    this.pc = new RTCPeerConnection(peerConfig({ loopbackOnly }));
+  constructor(net: ClientPeerNetwork, on: ClientPeerHandlers) {
+    this.pc = new RTCPeerConnection({
+      ...peerConfig({ loopbackOnly: net.loopbackOnly }),
+      iceServers: net.iceServers.map((s) => ({ urls: [...s.urls], username: s.username, credential: s.credential })),
+      ...(net.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
+    });
     const transceiver = this.pc.addTransceiver(this.track, { direction: 'sendonly' });
     transceiver.sender.onRtcp.subscribe((rtcp) => {
       if (rtcp.type === 206) on.keyframeRequest();

@@ -5,10 +5,11 @@
  * WebSocket: current Chromium and Firefox.
  */
 import { InvalidStateError } from '../../shared/errors.js';
-import { candidateFromWire, candidateToWire, type SessionOptionsWire } from '../../shared/signaling.js';
+import { candidateFromWire, candidateToWire, type IceCandidateWire, type SessionOptionsWire } from '../../shared/signaling.js';
 import { encodeMessage, type HelloMessage, type ResultMessage, type StatsMessage } from '../../shared/wire/schema.js';
 import { Emitter } from './emitter.js';
 import { OfferExchange } from './offerExchange.js';
+import { withTimeout } from './retry.js';
 import { namedBlendshapes, type NamedBlendshapes } from './namedBlendshapes.js';
 import { ResultStream, type DecodedMapsEvent } from './resultStream.js';
 
@@ -16,7 +17,8 @@ export interface ConnectOptions {
   /** what to send: its first video track */
   readonly stream: MediaStream;
   readonly session?: Partial<SessionOptionsWire>;
-  /** ICE servers etc.; default: none (the server is reachable directly) */
+  /** ICE servers etc., added to the TURN servers the server hands out (default: those alone, often none: the
+   *  server is reached directly); `iceTransportPolicy: 'relay'` sends everything through TURN */
   readonly rtcConfig?: RTCConfiguration;
   /** video bitrate cap, bits/s (default 1.5 Mbit/s) */
   readonly maxBitrate?: number;
@@ -88,9 +90,20 @@ export class FaceClient extends Emitter<FaceClientEvents> {
       ws.onopen = () => resolve();
       ws.onerror = () => reject(new InvalidStateError(`cannot reach the server at ${signalUrl}`));
     });
-    const pc = new RTCPeerConnection({ iceServers: [], ...o.rtcConfig, bundlePolicy: 'max-bundle' });
-    const client = new FaceClient(ws, pc);
     const send = (text: string) => ws.readyState === WebSocket.OPEN && ws.send(text);
+    const exchange = new OfferExchange(send);
+    ws.onmessage = (e) => void exchange.receive(String(e.data));
+    ws.onclose = () => exchange.socketClosed();
+    const timeoutMs = o.timeoutMs ?? 10_000;
+    let iceServers: RTCIceServer[];
+    try {
+      iceServers = (await withTimeout(exchange.iceServers(o.token), timeoutMs, 'the server did not say which ICE servers to use')).map((s) => ({ ...s, urls: [...s.urls] }));
+    } catch (e) {
+      ws.close();
+      throw e;
+    }
+    const pc = new RTCPeerConnection({ ...o.rtcConfig, iceServers: [...iceServers, ...(o.rtcConfig?.iceServers ?? [])], bundlePolicy: 'max-bundle' });
+    const client = new FaceClient(ws, pc);
     try {
       const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [o.stream] });
       const vp8 = RTCRtpSender.getCapabilities?.('video')?.codecs.filter((c) => /\/(VP8|rtx)$/i.test(c.mimeType));
@@ -102,16 +115,16 @@ export class FaceClient extends Emitter<FaceClientEvents> {
       results.onmessage = (e) => client.resultStream.pushResults(typeof e.data === 'string' ? new TextEncoder().encode(e.data) : new Uint8Array(e.data as ArrayBuffer));
       maps.onmessage = (e) => typeof e.data !== 'string' && client.resultStream.pushMapsChunk(new Uint8Array(e.data as ArrayBuffer));
       results.onclose = () => void client.close('the results channel closed');
-      const exchange = new OfferExchange(send, {
-        setAnswer: (sdp) => pc.setRemoteDescription({ type: 'answer', sdp }),
-        addCandidate: (c) => pc.addIceCandidate(candidateFromWire(c)),
-      });
       pc.onicecandidate = (e) => exchange.localCandidate(candidateToWire(e.candidate ?? undefined));
-      ws.onmessage = (e) => void exchange.receive(String(e.data));
-      ws.onclose = () => void client.close('the signaling socket closed');
+      ws.onclose = () => {
+        exchange.socketClosed();
+        client.close('the signaling socket closed');
+      };
+      // a peer that fails (the server went away without closing its socket, a path through TURN that broke)
+      pc.onconnectionstatechange = () => pc.connectionState === 'failed' && client.close('the peer connection failed');
       await pc.setLocalDescription(await pc.createOffer());
-      exchange.offer(pc.localDescription!.sdp, o.session, o.token);
-      const timeoutMs = o.timeoutMs ?? 10_000;
+      const peer = { setAnswer: (sdp: string) => pc.setRemoteDescription({ type: 'answer', sdp }), addCandidate: (c: IceCandidateWire) => pc.addIceCandidate(candidateFromWire(c)) };
+      exchange.offer(peer, pc.localDescription!.sdp, o.session, o.token);
       client.sessionId = await withTimeout(exchange.answered, timeoutMs, 'the server did not answer');
       await withTimeout(new Promise<void>((resolve) => {
         if (results.readyState === 'open') resolve();
@@ -145,9 +158,3 @@ export class FaceClient extends Emitter<FaceClientEvents> {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new InvalidStateError(`${what} within ${ms / 1000} s`)), ms);
-    p.then((v) => (clearTimeout(timer), resolve(v)), (e) => (clearTimeout(timer), reject(e)));
-  });
-}

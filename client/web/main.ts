@@ -4,6 +4,7 @@
  * URL parameters: autostart=1, width, height, fps, mesh=1.
  */
 import { FaceClient, type ResultEvent } from '../sdk/faceClient.js';
+import { connectWithRetry } from '../sdk/retry.js';
 import { mapsToCloud, type CloudPoints } from '../sdk/mapsCloud.js';
 import type { DecodedMapsEvent } from '../sdk/resultStream.js';
 import type { SessionOptionsWire } from '../../shared/signaling.js';
@@ -35,7 +36,9 @@ const statusLine = $('status');
 
 /** What automation reads: recent results, decoded maps and latencies (bounded). */
 const shared = {
-  state: 'idle' as 'idle' | 'connecting' | 'live' | 'closed' | 'error',
+  state: 'idle' as 'idle' | 'connecting' | 'live' | 'reconnecting' | 'closed' | 'error',
+  /** sessions opened again after one was lost (a replica stopped or drained, the network broke) */
+  reconnects: 0,
   error: '',
   hello: null as unknown,
   results: [] as { frameId: number; face: boolean; captureTimeMs: number | null; drawnLatencyMs: number | null; frameWidth?: number; frameHeight?: number; box?: unknown; landmarks?: number[]; intrinsics?: number[]; timings?: Record<string, number> }[],
@@ -95,29 +98,8 @@ async function start(): Promise<void> {
     setStatus('connecting to the server…');
     const signalUrl = new URL('signal', location.href);
     signalUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    client = await FaceClient.connect(signalUrl.href, { stream, session: sessionOptions(), token: pageToken() });
-    const onHello = (h: HelloMessage) => {
-      shared.hello = { sessionId: h.sessionId, model: h.model, expressionNames: h.expressionNames };
-      views?.sceneView.setTriangles(h.meshTriangles);
-    };
-    if (client.hello) onHello(client.hello);
-    client.on('hello', onHello);
-    client.on('result', onResult);
-    client.on('maps', onMaps);
-    client.on('stats', (s) => {
-      shared.stats = s;
-      stats.serverStats(s);
-    });
-    client.on('close', (reason) => {
-      shared.state = 'closed';
-      setStatus(`disconnected: ${reason}`, true);
-      stop();
-    });
-    shared.state = 'live';
-    const track = stream.getVideoTracks()[0].getSettings();
-    const live = () => setStatus(`live: ${track.width}×${track.height} at ${track.frameRate ?? '?'} fps, model ${client?.hello?.model.name ?? '…'}${webglError ? ` (no 3D views: ${webglError})` : ''}`, webglError !== '');
-    live();
-    client.on('hello', live);
+    const open = (media: MediaStream) => FaceClient.connect(signalUrl.href, { stream: media, session: sessionOptions(), token: pageToken() });
+    attach(await open(stream), open);
     $<HTMLButtonElement>('stop').disabled = false;
   } catch (e) {
     shared.state = 'error';
@@ -134,9 +116,52 @@ async function start(): Promise<void> {
   }
 }
 
+/** Shows a session; one that is lost (not stopped here) is opened again with backoff, the camera kept running. */
+function attach(c: FaceClient, open: (media: MediaStream) => Promise<FaceClient>): void {
+  client = c;
+  const onHello = (h: HelloMessage) => {
+    shared.hello = { sessionId: h.sessionId, model: h.model, expressionNames: h.expressionNames };
+    views?.sceneView.setTriangles(h.meshTriangles);
+  };
+  if (client.hello) onHello(client.hello);
+  client.on('hello', onHello);
+  client.on('result', onResult);
+  client.on('maps', onMaps);
+  client.on('stats', (s) => {
+    shared.stats = s;
+    stats.serverStats(s);
+  });
+  client.on('close', (reason) => {
+    if (client !== c || !stream) return; // stopped here
+    client = null;
+    shared.state = 'reconnecting';
+    const media = stream;
+    connectWithRetry(() => open(media), {}, reason, (n) => {
+      setStatus(`connection lost (${n.reason}): connecting again in ${(n.delayMs / 1000).toFixed(1)} s, try ${n.attempt} of ${n.tries}`, true);
+    }, () => stream !== media).then((next) => {
+      if (stream !== media) return next.close();
+      shared.reconnects++;
+      attach(next, open);
+    }, (e: Error) => {
+      if (stream !== media) return;
+      shared.state = 'closed';
+      shared.error = e.message;
+      setStatus(`disconnected: ${e.message}`, true);
+      stop();
+    });
+  });
+  shared.state = 'live';
+  const track = stream!.getVideoTracks()[0].getSettings();
+  const live = () => setStatus(`live: ${track.width}×${track.height} at ${track.frameRate ?? '?'} fps, model ${c.hello?.model.name ?? '…'}${shared.reconnects ? ` (${shared.reconnects} reconnects)` : ''}${webglError ? ` (no 3D views: ${webglError})` : ''}`, webglError !== '');
+  live();
+  client.on('hello', live);
+}
+
 function stop(): void {
-  client?.close();
+  // cleared first: the session's close event must not read as a lost session to connect again
+  const c = client;
   client = null;
+  c?.close();
   for (const t of stream?.getTracks() ?? []) t.stop();
   stream = null;
   $<HTMLButtonElement>('start').disabled = false;

@@ -4,7 +4,8 @@ import type { PeerStack } from '../../client/node/clientPeer.js';
 import { releaseNodeDataChannel } from '../../client/node/ndcPeer.js';
 import { NodeClient } from '../../client/node/nodeClient.js';
 import { ResultRecorder } from '../../client/node/resultRecorder.js';
-import { UsageError } from '../../shared/errors.js';
+import { InvalidStateError, UsageError } from '../../shared/errors.js';
+import { connectWithRetry } from '../../client/sdk/retry.js';
 import { DEFAULT_SESSION_OPTIONS, RECORDING_MAPS_STRIDE, SESSION_OPTION_LIMITS } from '../../shared/sessionOptions.js';
 import { rgbToI420 } from '../../shared/io/y4m.js';
 import type { I420Frame } from '../../node/media/vp8Codec.js';
@@ -14,7 +15,7 @@ import { stopOnSignal, Progress } from './progress.js';
 
 export const CLIENT_USAGE = `Usage: facelive client --server URL --input <video|folder|image> [--out DIR] [--fps F] [--frames N]
                        [--fov DEG] [--maps-every N] [--maps-stride N] [--peer node-datachannel|werift] [--loopback]
-                       [--token SECRET] [--quiet]
+                       [--token SECRET] [--relay-only] [--retries N] [--quiet]
 
 Streams the input to a running "facelive serve" as a WebRTC peer (VP8 video, the same protocol as the browser
 page), receives its results, and reports frames/s and latency (send to result) at the end.
@@ -31,7 +32,11 @@ page), receives its results, and reports frames/s and latency (send to result) a
   --peer        WebRTC stack: node-datachannel (default) or werift
   --loopback    ICE on 127.0.0.1 only (the server runs with --loopback on this machine)
   --token       the server's shared secret, if it has one (better: the FACELIVE_TOKEN environment variable,
-                which other users of the machine cannot read from the process list)`;
+                which other users of the machine cannot read from the process list)
+  --relay-only  send everything through the TURN server the server hands out (ICE relay candidates only)
+  --retries     a session lost midway (the server stopped or drains, the network broke) is opened again up to N
+                times, 0..100, waiting 0.5 s, 1 s, 2 s... up to 8 s between tries (default 8); the stream goes on
+                from the frame it had reached`;
 
 const PEERS: readonly PeerStack[] = ['node-datachannel', 'werift'];
 
@@ -39,7 +44,7 @@ export function parseClientArgs(argv: string[]) {
   const v = parseFlags('client', argv, {
     server: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, fps: { type: 'string' }, frames: { type: 'string' },
     fov: { type: 'string' }, 'maps-every': { type: 'string' }, 'maps-stride': { type: 'string' }, peer: { type: 'string' }, loopback: { type: 'boolean' }, quiet: { type: 'boolean' },
-    token: { type: 'string' },
+    token: { type: 'string' }, 'relay-only': { type: 'boolean' }, retries: { type: 'string' },
   });
   if (typeof v.server !== 'string' || !/^wss?:\/\/.+/.test(v.server)) throw new UsageError('client: --server ws://HOST:PORT/signal is required');
   if (typeof v.input !== 'string' || !v.input) throw new UsageError('client: --input is required (a video, a folder of images or an image)');
@@ -55,6 +60,8 @@ export function parseClientArgs(argv: string[]) {
     mapsStride: intFlag('client', v, 'maps-stride', RECORDING_MAPS_STRIDE, ...SESSION_OPTION_LIMITS.mapsStride),
     peer, loopback: v.loopback === true, quiet: v.quiet === true,
     token: tokenFlag('client', v),
+    relayOnly: v['relay-only'] === true,
+    retries: intFlag('client', v, 'retries', 8, 0, 100),
   };
 }
 
@@ -63,24 +70,40 @@ export async function clientCommand(argv: string[]): Promise<number> {
   // videos come from ffmpeg as I420 at even sizes, ready for the encoder; images are converted here
   const source = openFrameSource(a.input, { videoFormat: 'i420' });
   const width = source.width & ~1, height = source.height & ~1;
-  const client = await NodeClient.connect(a.server, { width, height, fps: a.fps, loopbackOnly: a.loopback, peer: a.peer, token: a.token, session: { fovDeg: a.fovDeg, mapsEvery: a.out ? a.mapsEvery : 0, mapsStride: a.mapsStride } });
   const ticks = 90_000 / a.fps;
   const recorder = a.out ? new ResultRecorder(a.out, (frameId) => Math.round(frameId / ticks)) : null;
-  if (recorder && client.hello) recorder.onHello(client.hello);
-  client.on('hello', (h) => recorder?.onHello(h));
   const progress = new Progress('client', process.stderr, a.quiet);
   const stop = stopOnSignal(progress);
   const sentAt = new Map<number, number>(), latency: number[] = [];
-  let faces = 0, results = 0;
-  client.on('result', (r) => {
-    results++;
-    if (r.face) faces++;
-    const t = sentAt.get(r.frameId);
-    const ms = t === undefined ? null : performance.now() - t;
-    if (ms !== null) latency.push(ms);
-    recorder?.onResult(r, ms);
-  });
-  client.on('maps', (m) => recorder?.onMaps(m));
+  let faces = 0, results = 0, reconnects = 0, bytesEarlier = 0;
+  const open = async (): Promise<NodeClient> => {
+    const c = await NodeClient.connect(a.server, { width, height, fps: a.fps, loopbackOnly: a.loopback, peer: a.peer, token: a.token, relayOnly: a.relayOnly, session: { fovDeg: a.fovDeg, mapsEvery: a.out ? a.mapsEvery : 0, mapsStride: a.mapsStride } });
+    if (recorder && c.hello) recorder.onHello(c.hello);
+    c.on('hello', (h) => recorder?.onHello(h));
+    c.on('result', (r) => {
+      results++;
+      if (r.face) faces++;
+      const t = sentAt.get(r.frameId);
+      const ms = t === undefined ? null : performance.now() - t;
+      if (ms !== null) latency.push(ms);
+      recorder?.onResult(r, ms);
+    });
+    c.on('maps', (m) => recorder?.onMaps(m));
+    return c;
+  };
+  let client = await open();
+  // a session lost midway (a replica stopped, drained or went away): open another and go on from this frame
+  const reconnect = async (reason: string): Promise<void> => {
+    bytesEarlier += client.stream.bytesIn;
+    client = await connectWithRetry(open, { tries: a.retries }, reason, (n) => {
+      process.stderr.write(`client: session lost (${n.reason}); connecting again in ${(n.delayMs / 1000).toFixed(1)} s (try ${n.attempt} of ${n.tries})\n`);
+    }, () => stop.requested());
+    reconnects++;
+    process.stderr.write(`client: connected again (session ${client.sessionId})\n`);
+  };
+  let lost: string | null = null;
+  const watch = (c: NodeClient) => c.once('close', (why) => c === client && !stop.requested() && (lost = why));
+  watch(client);
   try {
     progress.start(source.frameCount === null ? null : Math.min(source.frameCount, a.frames));
     const start = performance.now();
@@ -88,8 +111,18 @@ export async function clientCommand(argv: string[]): Promise<number> {
     for await (const f of source.frames()) {
       if (n >= a.frames || stop.requested()) break;
       const timestamp = Math.round(n * ticks);
+      if (lost !== null) {
+        if (a.retries === 0) throw new InvalidStateError(`client: the session ended: ${lost} (--retries 0)`);
+        const why: string = lost;
+        lost = null;
+        await reconnect(why);
+        watch(client);
+      }
       sentAt.set(timestamp, performance.now());
-      await client.sendFrame(toI420(f.pixels, width, height), timestamp);
+      await client.sendFrame(toI420(f.pixels, width, height), timestamp).catch((e) => {
+        // the session closed between the check above and this frame: the next frame reconnects
+        if (!client.isClosed) throw e;
+      });
       n++;
       progress.tick();
       await new Promise((r) => setTimeout(r, Math.max(0, start + (n * 1000) / a.fps - performance.now())));
@@ -102,11 +135,11 @@ export async function clientCommand(argv: string[]): Promise<number> {
     const summary = {
       frames_sent: n, fps_sent: n / seconds, results, faces, results_per_s: Math.min(results, n) / seconds,
       latency_ms: { p50: latency[latency.length >> 1] ?? null, p95: latency[Math.floor(latency.length * 0.95)] ?? null },
-      bytes_received: client.stream.bytesIn, peer: a.peer,
+      bytes_received: bytesEarlier + client.stream.bytesIn, peer: a.peer, reconnects,
     };
     process.stdout.write(`sent ${n} frames (${summary.fps_sent.toFixed(1)}/s); ${results} results (${faces} with a face, ${summary.results_per_s.toFixed(1)}/s); ` +
       `latency send→result p50 ${summary.latency_ms.p50?.toFixed(0) ?? '-'} ms, p95 ${summary.latency_ms.p95?.toFixed(0) ?? '-'} ms; ` +
-      `${(client.stream.bytesIn / 1e6).toFixed(2)} MB received\n`);
+      `${((bytesEarlier + client.stream.bytesIn) / 1e6).toFixed(2)} MB received${reconnects ? `; ${reconnects} reconnects` : ''}\n`);
     if (recorder) {
       const w = recorder.write(summary);
       process.stdout.write(`saved ${w.results} results (${w.withMaps} with maps) to ${a.out}\n`);

@@ -22,6 +22,10 @@ const needs = [
   ...(forTests ? [{ pkg: 'ffmpeg', why: 'video decoding in the offline sources test', required: true }] : []),
   // the live page is tested in a headless Chromium with a fake camera
   ...(forTests ? ['chromium', 'firefox-esr'].map((pkg) => ({ pkg, why: 'the live page tests (headless browsers, fake cameras)', required: true })) : []),
+  // the deployment of docker-compose.yml is tested as processes: the proxy, TURN, a certificate; compose checks its file
+  ...(forTests
+    ? ['haproxy', 'coturn', 'openssl', 'docker-compose'].map((pkg) => ({ pkg, why: 'the deploy topology test (docker-compose.yml as processes)', required: true }))
+    : []),
   // photographs for backgrounds (GPL-2+ nature photos, read at run time, never copied into the project)
   ...(!forTests ? [{ pkg: 'mate-backgrounds', why: 'background photographs for the generator', required: false }] : []),
 ];

@@ -49,6 +49,9 @@ class ModelConfig:
     encoder: str = 'conv'
     # blendshape weights read from the crop by a branch of their own (ExpressionBranch); 0: none
     expressions: int = 0
+    # the expression branch reads the image through a stem of its own (a copy of the conv encoder's stem, trained
+    # with the branch) instead of the trunk's encoder features; False: it reads the trunk's (the model until 1.7.0)
+    expression_stem: bool = False
 
     @property
     def grid(self) -> int:
@@ -92,6 +95,8 @@ class ModelConfig:
             del d['encoder']   # as every model before the choice existed was described
         if not self.expressions:
             del d['expressions']
+        if not self.expression_stem:
+            del d['expression_stem']
         return d
 
 
@@ -335,18 +340,37 @@ class ExpressionBranch(nn.Module):
     off by about what an expression moves a vertex), and heads on the trunk's tokens or pooled decoder features
     learned next to nothing (the study in models/train/analysis/expression_head_study.py): the canonical map says where a pixel lies
     on the neutral face, which by design ignores the expression; the encoder's features still show it. Trained with
-    the trunk frozen, every other output of a trained model stays as it was; it adds about 1 ms per frame."""
+    the trunk frozen, every other output of a trained model stays as it was; it adds about 1 ms per frame.
 
-    def __init__(self, outputs: int, skip_widths=(32, 64)):
+    With a stem of its own (ModelConfig.expression_stem) it reads the image through a copy of the trunk's conv stem
+    trained with it, in case the trunk's features, trained for the canonical maps, have let go of the expression."""
+
+    def __init__(self, outputs: int, skip_widths=(32, 64), stem_widths=None):
+        """stem_widths: the widths of a stem of the branch's own, built as FaceStreamNet's conv stem (its weights copied
+        from the trunk's before training: train_expression.py --own-stem); None: the branch reads the trunk's."""
         super().__init__()
         c4, c8 = skip_widths
+        if stem_widths is not None:
+            w = stem_widths
+            if (w[1], w[2]) != (c4, c8):
+                raise ValueError(f'a stem of widths {w} does not give features of {skip_widths} channels at 1/4 and 1/8')
+            self.stem = nn.ModuleList([conv_block(3, w[0], 2, convs=1), conv_block(w[0], w[1], 2), conv_block(w[1], w[2], 2)])
+        else:
+            self.stem = None
         self.down4 = conv_block(c4, 64, 2)                 # 1/4 -> 1/8
         self.down8 = conv_block(64 + c8, 128, 2)           # 1/8 (with the trunk's own 1/8 features) -> 1/16
         self.project = nn.Sequential(nn.Conv2d(128, 32, 1), nn.ReLU())
         self.mlp = nn.Sequential(nn.Flatten(), nn.Linear(32 * 8 * 8, 256), nn.GELU(), nn.Linear(256, outputs))
 
-    def forward(self, skips):
-        """skips: the encoder's features at 1/2, 1/4, 1/8 (FaceStreamNet.encode) -> logits [B,outputs]."""
+    def forward(self, skips, image=None):
+        """skips: the trunk encoder's features at 1/2, 1/4, 1/8 (FaceStreamNet.encode); image [B,3,S,S] in [0,1], read
+        instead of them when the branch has a stem of its own -> logits [B,outputs]."""
+        if self.stem is not None:
+            x = (image - 0.45) / 0.25
+            skips = []
+            for s in self.stem:
+                x = s(x)
+                skips.append(x)
         x = self.down4(skips[1])
         x = self.down8(torch.cat([x, skips[2]], 1))
         return self.mlp(self.project(x))
@@ -376,8 +400,10 @@ class FaceStreamNet(nn.Module):
         self.head = nn.Sequential(nn.Conv2d(w[0] + 3, w[0], 3, 1, 1), nn.ReLU(), nn.Conv2d(w[0], 5 + cfg.parts, 1))
         self.fuse = nn.ModuleList([PixelWindowBlend(c, cfg.window, dk) if blend else PixelWindowAttention(c, cfg.window)
                                    for _, c, dk, _, blend in cfg.fuse_shapes()])
+        if cfg.expression_stem and (cfg.encoder != 'conv' or not cfg.expressions):
+            raise ValueError('expression_stem needs the conv encoder and expressions')
         if cfg.expressions:
-            self.expression = ExpressionBranch(cfg.expressions, (w[1], w[2]))
+            self.expression = ExpressionBranch(cfg.expressions, (w[1], w[2]), w[:3] if cfg.expression_stem else None)
 
     # image [B,3,S,S] in [0,1]; focal_px [B]
     def encode(self, image, focal_px):
@@ -445,7 +471,7 @@ class FaceStreamNet(nn.Module):
 
         out = self.decode(image, tokens, skips, fuse)
         if self.cfg.expressions:
-            out['expression_logits'] = self.expression(skips)
+            out['expression_logits'] = self.expression(skips, image)
         new_cache = torch.cat([cache[:, :, :, 1:], torch.stack(this_frame)[:, :, :, None]], 3)
         new_valid = torch.cat([cache_valid[:, 1:], torch.ones_like(cache_valid[:, :1])], 1)
         return out, new_cache, new_valid
@@ -473,7 +499,7 @@ class FaceStreamNet(nn.Module):
             x = blk.clip(x, allowed, age_index)
         out = self.decode(flat, x.reshape(b * t, n, c), skips, lambda i, f: self.fuse[i].clip(f, b, allowed, age_index))
         if self.cfg.expressions:
-            out['expression_logits'] = self.expression(skips)
+            out['expression_logits'] = self.expression(skips, flat)
         return out
 
 
@@ -484,6 +510,8 @@ CONFIGS = {
     'small-fm': ModelConfig(fuse=3, encoder='facemesh'),
     # 'small' with the expression branch (57 facekit blendshape weights)
     'small-expr': ModelConfig(fuse=3, expressions=57),
+    # the same, the branch reading the image through a stem of its own
+    'small-expr-stem': ModelConfig(fuse=3, expressions=57, expression_stem=True),
     # for the end-to-end training test: trains in about a minute
     'tiny': ModelConfig(size=64, widths=(8, 8, 16, 32), layers=1, heads=2, window=4, fuse=3),
     # the same with the facemesh encoder (its widths are fixed), for the end-to-end test of that path

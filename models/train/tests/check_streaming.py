@@ -52,7 +52,9 @@ def compare(name, frames, cut_at=None, seed=0):
 
 
 if __name__ == '__main__':
-    rows = [compare('small', 8), compare('small', 12), compare('small', 8, cut_at=5), compare('tiny', 6, cut_at=2)]
+    rows = [compare('small', 8), compare('small', 12), compare('small', 8, cut_at=5), compare('tiny', 6, cut_at=2),
+            # the expression branch with a stem of its own: its output too is the same on both paths
+            compare('small-expr-stem', 8)]
     # the cache must matter: dropping it changes the output far more than the two paths differ
     ok = all(r['max_abs_diff'] < TOLERANCE for r in rows) and all(
         min(r['window_effect'], r['fuse_effect']) > 20 * max(r['max_abs_diff'], 1e-7) for r in rows if r['cut_at'] is None)

@@ -18,6 +18,14 @@ export interface CpuSnapshot {
   readonly bench: NodeJS.CpuUsage;
   /** the whole machine's busy CPU ms (/proc/stat): what else ran beside the server and the bench */
   readonly machine: number;
+  /** UDP datagrams the kernel dropped for a full receive buffer, machine-wide (/proc/net/snmp RcvbufErrors) */
+  readonly udpRcvbufErrors: number;
+}
+
+function udpRcvbufErrors(): number {
+  const lines = readFileSync('/proc/net/snmp', 'latin1').split('\n').filter((l) => l.startsWith('Udp:'));
+  const names = lines[0].split(/\s+/), values = lines[1].split(/\s+/);
+  return Number(values[names.indexOf('RcvbufErrors')]);
 }
 
 /** Busy CPU time of the whole machine, ms (every core's user, nice, system, irq, softirq, steal). */
@@ -41,7 +49,7 @@ function threadCpu(pid: number): Map<number, number> {
 
 export async function cpuSnapshot(pid: number, httpUrl: string): Promise<CpuSnapshot> {
   const health = (await (await fetch(`${httpUrl}/health`)).json()) as { inference: ModelPoolStats; sessionTotals: Record<string, number> };
-  return { at: performance.now(), pid, threads: threadCpu(pid), inference: health.inference, sessionTotals: health.sessionTotals, bench: process.cpuUsage(), machine: machineBusy() };
+  return { at: performance.now(), pid, threads: threadCpu(pid), inference: health.inference, sessionTotals: health.sessionTotals, bench: process.cpuUsage(), machine: machineBusy(), udpRcvbufErrors: udpRcvbufErrors() };
 }
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
@@ -76,6 +84,14 @@ export function cpuAccount(a: CpuSnapshot, b: CpuSnapshot) {
     mainThreadMsPerFrameProcessed: r1(main / Math.max(1, processed)),
     /** the other threads' CPU per frame decoded (mostly the VP8 decoders) */
     otherThreadsMsPerFrameDecoded: r1(rest / Math.max(1, decoded)),
+    /** what the live path dropped: decoded frames replaced in the newest-frame slot while the engine was busy (the
+     *  intended drop), frames skipped for a decoder backlog or while waiting for a keyframe (after a loss),
+     *  keyframe requests, and the datagrams the kernel dropped */
+    dropped: {
+      ...Object.fromEntries(['slot.replaced', 'gate.decodeBacklog', 'gate.awaitingKeyframe', 'keyframeRequests'].map((k) => [k, (b.sessionTotals[k] ?? 0) - (a.sessionTotals[k] ?? 0)])),
+      /** RTP packets the kernel dropped before the server read them (its receive buffers were full) */
+      udpReceiveBufferFull: b.udpRcvbufErrors - a.udpRcvbufErrors,
+    },
     /** the model workers' time running steps and detections, over their wall time */
     modelWorkerBusy: r2((tb.stepMs - ta.stepMs + tb.detectMs - ta.detectMs) / (seconds * 1000 * Math.max(1, b.inference.workers))),
   };

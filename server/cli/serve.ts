@@ -24,7 +24,8 @@ data channels. The browser page is served at http://HOST:PORT/; GET /health repo
   --max-connections  open TCP connections at once, 8..65536 (default 256); beyond, new ones are closed; a connection
                   idle for 10 s before its request (or a signaling socket without an offer) is closed
   --model-workers  model workers, 1..16, shared by every session: each frame's step goes to the least busy one
-                  (default: one per core this process may use, at most 8)
+                  (default: one per core this process may use but one, 1 to 8: the main thread and the VP8
+                  decoders need that core)
   --model-threads onnxruntime threads in each model worker, 1..16 (default 1: a second thread made a step only
                   11 % faster, a second worker runs another session's step beside it); --threads is its old name
   --device        where onnxruntime runs the face model: cpu (default), webgpu (needs a GPU with a Vulkan driver),

@@ -34,7 +34,7 @@ export interface LiveServerOptions {
   readonly loopbackOnly: boolean;
   /** onnxruntime threads in each model worker (default 1; see `facelive serve --help`) */
   readonly threads?: number;
-  /** model workers side by side, shared by every session (default: one per core, at most 8) */
+  /** model workers side by side, shared by every session (default: one per core but one, 1 to 8) */
   readonly modelWorkers?: number;
   /** the face model's execution provider (default cpu) */
   readonly device?: ModelDevice;

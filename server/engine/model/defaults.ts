@@ -23,10 +23,14 @@ export function liveModelThreads(): number {
 }
 
 /**
- * Model workers for the live server: one per core this process may use, at most 8 (`os.availableParallelism()`
- * follows the CPU affinity: under `taskset -c 0` it is 1). Each step or detection goes to the worker with the
- * least waiting; more workers than cores would only add memory (a worker holds its own model and detector).
+ * Model workers for the live server: one per core this process may use but one, at least 1 and at most 8
+ * (`os.availableParallelism()` follows the CPU affinity: under `taskset -c 0` it is 1). The core left is for the
+ * main thread (WebRTC, the engine's own stages, sending) and the VP8 decoders, which took 0.9-1.2 cores at 2-4
+ * streams. On 2 cores (7 runs of `npm run bench -- live --replay --configs 1x1,2x1`) a second worker gave 2 streams
+ * 22.8 results/s each against 21.0 (p95 97-132 ms against 86-109), and 4 streams 8.7 against 9.1, falling into a
+ * keyframe storm in 4 of 5 runs against 1 of 5 (the starved main thread let RTP packets drop, and the gate then
+ * skips to keyframes): a 2-core machine keeps one. Each step or detection goes to the worker with the least waiting.
  */
 export function liveModelWorkers(): number {
-  return Math.max(1, Math.min(8, availableParallelism()));
+  return Math.max(1, Math.min(8, availableParallelism() - 1));
 }

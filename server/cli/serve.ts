@@ -65,8 +65,11 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const turnSecret = env.FACELIVE_TURN_SECRET || undefined;
   if (turnUrls.length && !turnSecret) throw new UsageError('serve: --turn-url needs the secret shared with the TURN server in FACELIVE_TURN_SECRET (coturn: use-auth-secret, static-auth-secret)');
   if (turnSecret !== undefined && !/^[\x21-\x7e]{16,256}$/.test(turnSecret)) throw new UsageError('serve: FACELIVE_TURN_SECRET must be 16 to 256 printable characters without spaces');
-  const replica = typeof v.replica === 'string' ? v.replica : undefined;
-  if (replica !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(replica)) throw new UsageError(`serve: ${check('replica', () => '--replica')}: expected 1 to 64 letters, digits, ".", "_" or "-", got "${replica}"`);
+  const replica = check('replica', () => {
+    const name = typeof v.replica === 'string' ? v.replica : undefined;
+    if (name !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new UsageError(`serve: --replica: expected 1 to 64 letters, digits, ".", "_" or "-", got "${name}"`);
+    return name;
+  });
   return {
     host: typeof v.host === 'string' ? v.host : '127.0.0.1',
     port: check('port', () => intFlag('serve', v, 'port', 8080, 0, 65535)),

@@ -119,7 +119,7 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
       this.worker.postMessage(req, [image.buffer as ArrayBuffer, req.cache.buffer as ArrayBuffer, req.cacheValid.buffer as ArrayBuffer]);
     });
     return reply.catch((e: Error) => {
-      // closed or died with the step in the worker: its buffers went with it, so the session starts an empty window
+      // closed, died, or the step failed in the worker: its buffers went there, so the session starts an empty window
       if (state.cache.length === 0) Object.assign(state, this.createState());
       throw e;
     });
@@ -189,13 +189,8 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
     const p = this.pending.take(m.id);
     if (!p) return;
     this.answered('step', m.kind === 'result' ? m : undefined);
-    if (m.kind === 'error') {
-      // the state's buffers were handed over: give it a fresh (empty) window
-      const fresh = this.createState();
-      p.state.cache = fresh.cache;
-      p.state.cacheValid = fresh.cacheValid;
-      return p.reject(rebuild(m.name, m.message));
-    }
+    // its buffers stay with the worker: run()'s catch gives the state a fresh (empty) window
+    if (m.kind === 'error') return p.reject(rebuild(m.name, m.message));
     p.state.cache = m.cache;
     p.state.cacheValid = m.cacheValid;
     p.resolve({ depth: m.depth, canonical: m.canonical, confidence: m.confidence, parts: m.parts, ...(m.expression ? { expression: m.expression } : {}) });

@@ -106,7 +106,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   watch(client);
   try {
     progress.start(source.frameCount === null ? null : Math.min(source.frameCount, a.frames));
-    const start = performance.now();
+    let start = performance.now();
     let n = 0;
     for await (const f of source.frames()) {
       if (n >= a.frames || stop.requested()) break;
@@ -115,8 +115,11 @@ export async function clientCommand(argv: string[]): Promise<number> {
         if (a.retries === 0) throw new InvalidStateError(`client: the session ended: ${lost} (--retries 0)`);
         const why: string = lost;
         lost = null;
+        const away = performance.now();
         await reconnect(why);
         watch(client);
+        // the pace goes on from here: the frames due while away are not sent in a burst to the new session
+        start += performance.now() - away;
       }
       sentAt.set(timestamp, performance.now());
       await client.sendFrame(toI420(f.pixels, width, height), timestamp).catch((e) => {

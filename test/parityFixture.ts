@@ -35,7 +35,10 @@ export async function parityErrors(model: FaceModel, prefix: string): Promise<Re
   const channels: Record<'depth' | 'canonical' | 'confidence' | 'parts', number> = { depth: 1, canonical: 3, confidence: 1, parts: model.contract.partNames.length };
   const g = Math.ceil(S / 4);
   for (let t = 0; t < T; t++) {
-    const out = await model.step(imageToModelInput(images.subarray(t * S * S * 3, (t + 1) * S * S * 3), S), focal, state);
+    // a model with an expression crop of its own: the fixture's crops of it
+    const X = fx.expression_images?.shape[1] ?? 0;
+    const expressionImage = X ? imageToModelInput((fx.expression_images.data as Uint8Array).subarray(t * X * X * 3, (t + 1) * X * X * 3), X) : undefined;
+    const out = await model.step(imageToModelInput(images.subarray(t * S * S * 3, (t + 1) * S * S * 3), S), focal, state, expressionImage);
     // a model with the expression output: its weights of each frame, in full
     if (fx.expression) {
       const want = fx.expression.data as Float32Array, E = fx.expression.shape[1];

@@ -140,12 +140,16 @@ export class EngineSession {
     this.expression.restart();
   }
 
-  private async runModel(pixels: FramePixels, placement: CropPlacement, K: FrameIntrinsics, state: StreamState) {
+  private async runModel(pixels: FramePixels, placement: CropPlacement, K: FrameIntrinsics, state: StreamState, readExpression = false) {
     const S = placement.size;
     const t0 = performance.now();
     const input = cropToModelInput(pixels, placement);
+    // the expression network's own crop: the same box, tighter, at its own size (the contract's expression_crop);
+    // without it the model reads a grey one and gives no weights
+    const ec = readExpression ? this.client.contract.expressionCrop : null;
+    const expressionInput = ec ? cropToModelInput(pixels, new CropPlacement({ ...placement.box, side: placement.box.side * ec.scale }, ec.size)) : undefined;
     const t1 = performance.now();
-    const out = await this.client.run(input, placement.focalPx(K.fx), state);
+    const out = await this.client.run(input, placement.focalPx(K.fx), state, expressionInput);
     const t2 = performance.now();
     const { mask, margin } = argmaxParts(out, S, this.client.contract.partNames.length);
     return { out, mask, certainty: faceCertainty(mask, margin), cropMs: t1 - t0, modelMs: t2 - t1, postMs: performance.now() - t2 };
@@ -167,7 +171,7 @@ export class EngineSession {
     if (!located) return { kind: 'noFace', ...base, reason: 'notFound' };
 
     const placement = new CropPlacement(located.box, S);
-    const { out, mask, certainty, cropMs, modelMs, postMs } = await this.runModel(frame.pixels, placement, K, this.state);
+    const { out, mask, certainty, cropMs, modelMs, postMs } = await this.runModel(frame.pixels, placement, K, this.state, this.options.blendshapes !== false);
     const tPost = performance.now();
     // a shorter window: forget the cached frames beyond it (the graph's cost does not change)
     const window = this.options.window ?? this.client.contract.window;

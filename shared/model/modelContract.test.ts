@@ -42,3 +42,37 @@ t.test('readOnnxMetadata() of bytes that are not ONNX throws ModelContractError'
   t.throws(() => readOnnxMetadata(new TextEncoder().encode('{"not": "onnx"}')), { name: 'ModelContractError' });
   t.throws(() => readOnnxMetadata(Uint8Array.of(0x0a, 0xff, 0xff, 0xff)), { name: 'ModelContractError' });
 });
+
+t.test('parseModelContract(): an expression read from a crop of its own needs the input, the output and expression_crop', async (t) => {
+  const spec = (shape: number[]) => ({ shape, dtype: 'float32', meaning: '' });
+  const names = Array.from({ length: 57 }, (_, i) => `shape${i}`);
+  const withCrop = () => {
+    const c = contract();
+    c.inputs.expression_image = spec([1, 3, 112, 112]);
+    c.outputs.expression = spec([1, 57]);
+    c.expression_names = names;
+    c.expression_crop = { size: 112, scale: 0.8 };
+    return c;
+  };
+  const ok = parseModelContract(withCrop());
+  t.same(ok.expressionCrop, { size: 112, scale: 0.8 });
+  t.equal(ok.expressionNames?.length, 57);
+  t.equal(parseModelContract(contract()).expressionCrop, null, 'none without one');
+
+  const noCrop = withCrop();
+  delete noCrop.expression_crop;
+  t.throws(() => parseModelContract(noCrop), /expression_crop: expected/);
+  const badScale = withCrop();
+  badScale.expression_crop.scale = -1;
+  t.throws(() => parseModelContract(badScale), /expression_crop: expected/);
+  const wrongShape = withCrop();
+  wrongShape.inputs.expression_image = spec([1, 3, 96, 96]);
+  t.throws(() => parseModelContract(wrongShape), /inputs\.expression_image\.shape: expected \[1, 3, 112, 112\]/);
+  const noInput = withCrop();
+  delete noInput.inputs.expression_image;
+  t.throws(() => parseModelContract(noInput), /inputs\.expression_image: missing/);
+  const noOutput = withCrop();
+  delete noOutput.outputs.expression;
+  delete noOutput.expression_names;
+  t.throws(() => parseModelContract(noOutput), /outputs\.expression: missing/);
+});

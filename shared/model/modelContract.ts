@@ -7,6 +7,9 @@
  *          parts [1,P,S,S] logits (shared/parts.ts order), cache_out, cache_valid_out.
  * The cache is the model's state for the window's earlier frames, opaque to the engine: it passes cache_out back
  * in, and only cache_valid says which frames count (the engine clears it on a cut or a shorter window).
+ * A model that reads the expression has an `expression` output [1,E] (weights in `expression_names` order), read
+ * either from the image crop, or from an input of its own, `expression_image` [1,3,X,X]: the engine's face box
+ * with its side times `expression_crop.scale` (same centre and angle), resampled to `expression_crop.size`.
  */
 import { CANONICAL_NORMALIZATION } from '../canonical.js';
 import { ModelContractError } from '../errors.js';
@@ -20,6 +23,14 @@ export type InputName = (typeof INPUT_NAMES)[number];
 export type OutputName = (typeof OUTPUT_NAMES)[number];
 /** An optional output: blendshape weights read from the crop, in the contract's `expression_names` order. */
 export const EXPRESSION_OUTPUT = 'expression';
+/** An optional input: the crop the expression is read from, where it is not the image crop (`expression_crop`). */
+export const EXPRESSION_INPUT = 'expression_image';
+
+/** How the engine cuts `expression_image`: its face box, the side times `scale`, resampled to `size` square. */
+export interface ExpressionCrop {
+  readonly size: number;
+  readonly scale: number;
+}
 
 export interface TensorSpec {
   readonly shape: readonly number[];
@@ -41,6 +52,8 @@ export interface ModelContract {
   readonly outputs: Readonly<Record<OutputName, TensorSpec>>;
   /** the model's blendshape output: its names (facekit's 57, shared/blendshapeNames.ts); null when it has none */
   readonly expressionNames: readonly string[] | null;
+  /** the expression's own input crop; null where the expression (if any) is read from the image crop */
+  readonly expressionCrop: ExpressionCrop | null;
   /** free-form: steps, minutes, data */
   readonly training: Readonly<Record<string, unknown>>;
   readonly licence: string;
@@ -95,13 +108,27 @@ export function parseModelContract(raw: unknown, source = 'model'): ModelContrac
     for (const extra of Object.keys(section)) if (!names.includes(extra) && !optional.includes(extra)) problems.push(`${kind}.${extra}: not part of the contract`);
     return out;
   };
-  const inputs = tensors('inputs', INPUT_NAMES);
+  const inputs = tensors('inputs', INPUT_NAMES, [EXPRESSION_INPUT]);
   const outputs = tensors('outputs', OUTPUT_NAMES, [EXPRESSION_OUTPUT]);
   const expressionSpec = outputs[EXPRESSION_OUTPUT];
   const expressionNames = raw.expression_names;
   if (expressionSpec || expressionNames !== undefined) {
     const ok = Array.isArray(expressionNames) && expressionNames.every((n) => typeof n === 'string') && expressionSpec?.shape.join(',') === `1,${expressionNames.length}`;
     need(ok, null, `outputs.expression and expression_names: expected both, the output [1, N] for N names, got ${JSON.stringify(expressionSpec?.shape)} and ${JSON.stringify(expressionNames)?.slice(0, 80)}`);
+  }
+  const crop = raw.expression_crop;
+  let expressionCrop: ExpressionCrop | null = null;
+  if (inputs[EXPRESSION_INPUT] || crop !== undefined) {
+    const X = isRecord(crop) ? crop.size : undefined, scale = isRecord(crop) ? crop.scale : undefined;
+    const ok = Number.isInteger(X) && (X as number) >= 16 && typeof scale === 'number' && scale > 0 && scale <= 4;
+    need(ok, null, `expression_crop: expected { size: an integer >= 16, scale: a number in (0, 4] }, got ${JSON.stringify(crop)?.slice(0, 80)}`);
+    need(!!inputs[EXPRESSION_INPUT], null, `inputs.${EXPRESSION_INPUT}: missing (the contract has expression_crop)`);
+    need(!!expressionSpec, null, `outputs.${EXPRESSION_OUTPUT}: missing (the contract has inputs.${EXPRESSION_INPUT})`);
+    if (ok) {
+      expressionCrop = { size: X as number, scale: scale as number };
+      const spec = inputs[EXPRESSION_INPUT];
+      if (spec && spec.shape.join(',') !== `1,3,${X},${X}`) problems.push(`inputs.${EXPRESSION_INPUT}.shape: expected [1, 3, ${X}, ${X}], got [${spec.shape.join(', ')}]`);
+    }
   }
   const S = cropSize, P = PART_NAMES.length;
   const expectShape = (kind: string, name: string, spec: TensorSpec | undefined, want: number[]) => {
@@ -135,6 +162,7 @@ export function parseModelContract(raw: unknown, source = 'model'): ModelContrac
     inputs: inputs as Record<InputName, TensorSpec>,
     outputs: outputs as Record<OutputName, TensorSpec>,
     expressionNames: expressionSpec ? (expressionNames as string[]) : null,
+    expressionCrop,
     training: isRecord(raw.training) ? raw.training : {},
     licence: String(raw.licence ?? ''),
   };

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { InputError, ModelContractError } from '../../../shared/errors.js';
-import { CONTRACT_METADATA_KEY, EXPRESSION_OUTPUT, INPUT_NAMES, OUTPUT_NAMES, parseModelContract, type ModelContract } from '../../../shared/model/modelContract.js';
+import { CONTRACT_METADATA_KEY, EXPRESSION_INPUT, EXPRESSION_OUTPUT, INPUT_NAMES, OUTPUT_NAMES, parseModelContract, type ModelContract } from '../../../shared/model/modelContract.js';
 import { readOnnxMetadata } from '../../../shared/model/onnxMetadata.js';
 import { OFFLINE_MODEL_THREADS, type ModelDevice } from './defaults.js';
 
@@ -95,7 +95,9 @@ export class FaceModel {
     for (const n of INPUT_NAMES) if (!session.inputNames.includes(n)) problems.push(`graph input "${n}" missing`);
     for (const n of OUTPUT_NAMES) if (!session.outputNames.includes(n)) problems.push(`graph output "${n}" missing`);
     if (contract.expressionNames && !session.outputNames.includes(EXPRESSION_OUTPUT)) problems.push(`graph output "${EXPRESSION_OUTPUT}" missing (the contract names ${contract.expressionNames.length} expressions)`);
-    for (const n of session.inputNames) if (!(INPUT_NAMES as readonly string[]).includes(n)) problems.push(`graph input "${n}" is not part of the contract`);
+    const inputs: readonly string[] = contract.expressionCrop ? [...INPUT_NAMES, EXPRESSION_INPUT] : INPUT_NAMES;
+    if (contract.expressionCrop && !session.inputNames.includes(EXPRESSION_INPUT)) problems.push(`graph input "${EXPRESSION_INPUT}" missing (the contract has expression_crop)`);
+    for (const n of session.inputNames) if (!inputs.includes(n)) problems.push(`graph input "${n}" is not part of the contract`);
     if (problems.length) {
       await session.release();
       throw new ModelContractError(`${path}: the graph does not match its contract:\n  - ${problems.join('\n  - ')}`);
@@ -115,25 +117,29 @@ export class FaceModel {
   }
 
   /**
-   * One frame: `image` [3*S*S] RGB channels first in 0..1, `focalPx` the crop's focal length in crop pixels.
-   * Updates `state` in place for the next frame.
+   * One frame: `image` [3*S*S] RGB channels first in 0..1, `focalPx` the crop's focal length in crop pixels,
+   * `expressionImage` [3*X*X] the contract's expression crop, for a model that has one (without it the graph reads a
+   * grey crop, which costs the same, and the result has no expression). Updates `state` in place for the next frame.
    */
-  async step(image: Float32Array, focalPx: number, state: StreamState): Promise<StepOutputs> {
-    const S = this.contract.cropSize;
+  async step(image: Float32Array, focalPx: number, state: StreamState, expressionImage?: Float32Array): Promise<StepOutputs> {
+    const S = this.contract.cropSize, X = this.contract.expressionCrop?.size;
     if (image.length !== 3 * S * S) throw new InputError(`model step: image has ${image.length} values, expected 3*${S}*${S}`);
     if (!(focalPx > 0) || !Number.isFinite(focalPx)) throw new InputError(`model step: focalPx must be a positive number, got ${focalPx}`);
-    const feeds = {
+    if (X !== undefined && expressionImage && expressionImage.length !== 3 * X * X) throw new InputError(`model step: expression image has ${expressionImage.length} values, expected 3*${X}*${X}`);
+    const feeds: Record<string, ort.Tensor> = {
       image: new ort.Tensor('float32', image, [1, 3, S, S]),
       focal_px: new ort.Tensor('float32', Float32Array.of(focalPx), [1]),
       cache: new ort.Tensor('float32', state.cache, [...this.contract.cacheShape]),
       cache_valid: new ort.Tensor('float32', state.cacheValid, [1, this.contract.window - 1]),
     };
+    if (X !== undefined) feeds[EXPRESSION_INPUT] = new ort.Tensor('float32', expressionImage ?? new Float32Array(3 * X * X).fill(0.5), [1, 3, X, X]);
     const out = await this.session.run(feeds);
     const data = (name: string) => out[name].data as Float32Array;
     state.cache = data('cache_out');
     state.cacheValid = data('cache_valid_out');
     const maps = { depth: data('depth'), canonical: data('canonical'), confidence: data('confidence'), parts: data('parts') };
-    return this.contract.expressionNames ? { ...maps, expression: data(EXPRESSION_OUTPUT) } : maps;
+    const read = this.contract.expressionNames && (X === undefined || expressionImage);
+    return read ? { ...maps, expression: data(EXPRESSION_OUTPUT) } : maps;
   }
 
   async close(): Promise<void> {

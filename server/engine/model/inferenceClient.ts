@@ -108,15 +108,19 @@ export class InferenceClient extends EventEmitter<InferenceClientEvents> {
     return { ...this.counts };
   }
 
-  /** One step; `state` is updated when the step resolves. The image buffer is transferred (do not reuse it). */
-  run(image: Float32Array, focalPx: number, state: StreamState): Promise<StepOutputs> {
+  /**
+   * One step; `state` is updated when the step resolves. The image buffers are transferred (do not reuse them);
+   * `expressionImage` is the contract's expression crop, for a model that has one.
+   */
+  run(image: Float32Array, focalPx: number, state: StreamState, expressionImage?: Float32Array): Promise<StepOutputs> {
     if (this.closed) return Promise.reject(new InvalidStateError('InferenceClient is closed'));
     this.sent();
     const reply = this.pending.request({ state }, (id) => {
       // the state's buffers move to the worker (no 6.4 MB copy per step) and the result brings new ones back;
       // until then the state is detached and must not be touched (process() runs one step at a time)
-      const req: WorkerRequest = { kind: 'step', id, image, focalPx, cache: state.cache, cacheValid: state.cacheValid };
-      this.worker.postMessage(req, [image.buffer as ArrayBuffer, req.cache.buffer as ArrayBuffer, req.cacheValid.buffer as ArrayBuffer]);
+      const req: WorkerRequest = { kind: 'step', id, image, focalPx, cache: state.cache, cacheValid: state.cacheValid, ...(expressionImage ? { expressionImage } : {}) };
+      const moved = [image.buffer as ArrayBuffer, req.cache.buffer as ArrayBuffer, req.cacheValid.buffer as ArrayBuffer];
+      this.worker.postMessage(req, expressionImage ? [...moved, expressionImage.buffer as ArrayBuffer] : moved);
     });
     return reply.catch((e: Error) => {
       // closed, died, or the step failed in the worker: its buffers went there, so the session starts an empty window

@@ -19,7 +19,7 @@ export interface RunCost {
 }
 
 export type WorkerRequest =
-  | { kind: 'step'; id: number; image: Float32Array; focalPx: number; cache: Float32Array; cacheValid: Float32Array }
+  | { kind: 'step'; id: number; image: Float32Array; focalPx: number; cache: Float32Array; cacheValid: Float32Array; expressionImage?: Float32Array }
   | { kind: 'detect'; id: number; image: Float32Array }
   | { kind: 'close' }
   /** tests: the worker throws an uncaught error once the run in progress is done, as a bug in it would */

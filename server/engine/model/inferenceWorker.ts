@@ -68,7 +68,7 @@ loadBoth().then(
         return;
       }
       const state = { cache: req.cache, cacheValid: req.cacheValid };
-      await measured(() => model.step(req.image, req.focalPx, state)).then(
+      await measured(() => model.step(req.image, req.focalPx, state, req.expressionImage)).then(
         ([out, cost]) => {
           const reply: WorkerReply = { kind: 'result', id: req.id, ...out, ...cost, cache: state.cache, cacheValid: state.cacheValid };
           port.postMessage(reply, [out.depth.buffer, out.canonical.buffer, out.confidence.buffer, out.parts.buffer, state.cache.buffer, state.cacheValid.buffer] as ArrayBuffer[]);

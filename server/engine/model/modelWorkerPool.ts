@@ -116,9 +116,9 @@ export class ModelWorkerPool extends EventEmitter<ModelWorkerPoolEvents> {
   }
 
   /** One step on the least busy worker; as InferenceClient.run (the image and the state's buffers are transferred). */
-  run(image: Float32Array, focalPx: number, state: StreamState): Promise<StepOutputs> {
+  run(image: Float32Array, focalPx: number, state: StreamState, expressionImage?: Float32Array): Promise<StepOutputs> {
     const c = this.pick();
-    return c ? c.run(image, focalPx, state) : Promise.reject(this.unavailable());
+    return c ? c.run(image, focalPx, state, expressionImage) : Promise.reject(this.unavailable());
   }
 
   /** The face detector on one view, on the least busy worker; as InferenceClient.detect. */

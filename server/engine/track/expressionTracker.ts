@@ -1,6 +1,6 @@
 /**
- * A session's expression and identity. Each frame's blendshape weights: the model's own where it reads them from
- * the crop (its `expression` output), else fitted to where the template's vertices appear in the image (found by
+ * A session's expression and identity. Each frame's blendshape weights: the model's own where it reads them (its
+ * `expression` output, from the expression crop the contract asks for), else fitted to where the template's vertices appear in the image (found by
  * canonical lookup). The identity is fitted once over the first IDENTITY_FRAMES face frames, from the same
  * vertices lifted to 3D with the predicted depth, given that frame's weights.
  */

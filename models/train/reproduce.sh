@@ -107,3 +107,19 @@ synth --out data/synth128/gaze-test --sequences 12 --frames 150 --size 128 --see
   --out models/facestream-small.onnx --version 1.7.0 \
   --training-note '{"data": "trunk: phase 9 (1.6.0), unchanged; expression branch: 52,800 frames of facelive synth train renders with the gaze painted (24,000 with a new expression every frame, seeds 131-132; 28,800 on the timeline, seeds 120-121) and 9,600 of seed 100 without gaze"}' \
   --fixtures models/fixtures/facestream-small-parity --frames data/synth128/test/seq_0000
+# phase 13, the expression network (1.8.0): a CNN of its own reads the 57 weights from a tighter crop of the frame
+# (the face box x 0.62, brows to chin, 112 px: the contract's expression_crop), trained on 320-px renders cut as the
+# engine cuts them (expressionCrops.ts); export_expression.py swaps it in for phase 12's branch, so the maps stay
+# bit for bit. On a GPU: --device cuda, and --minutes and --batch can grow.
+npm run build
+crops() { node build/models/train/expressionCrops.js "$@"; }
+crops --out data/expr320/train-0 --sequences 900 --first 0 --frames 16 --size 320 --seed 800 --split train --expressions shuffled
+crops --out data/expr320/train-1 --sequences 900 --first 900 --frames 16 --size 320 --seed 800 --split train --expressions shuffled
+crops --out data/expr320/timeline-0 --sequences 100 --first 0 --frames 30 --size 320 --seed 820 --split train --expressions timeline
+crops --out data/expr320/timeline-1 --sequences 100 --first 100 --frames 30 --size 320 --seed 820 --split train --expressions timeline
+crops --out data/expr320/test --sequences 12 --frames 150 --size 320 --seed 610 --split test --expressions timeline
+/usr/bin/python3 models/train/train_expression_net.py --data data/expr320/train-0 data/expr320/train-1 \
+  data/expr320/timeline-0 data/expr320/timeline-1 --test data/expr320/test --out models/train/runs/expr-net --minutes 50
+/usr/bin/python3 models/train/export_expression.py --model models/facestream-small.onnx \
+  --checkpoint models/train/runs/expr-net/checkpoint.pt --out models/facestream-small.onnx --version 1.8.0 \
+  --fixtures models/fixtures/facestream-small-parity --crops data/expr320/test

@@ -132,7 +132,8 @@ def load_onnx_weights(path: str):
             nbn.bias.data.copy_(take(weights[bias]))
             assigned.add(bias)
         assigned.add(match[0])
-    unused = [t for t in weights if t not in assigned and t != 'center']
+    # the expression network (export_expression.py) is a graph of its own beside the trunk's: not the trunk's to import
+    unused = [t for t in weights if t not in assigned and t != 'center' and not t.startswith('expression_net/')]
     if unused:
         raise ValueError(f'{path}: tensors not placed in the model: {unused[:6]}')
     return net, cfg, meta

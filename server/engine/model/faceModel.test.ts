@@ -45,6 +45,22 @@ t.test('FaceModel.step() with a window behaves as a window: a reset drops histor
   await m.close();
 });
 
+t.test('FaceModel.step() of the shipped model reads the expression from its own crop, and only when given one', async (t) => {
+  const m = await FaceModel.load(MODEL, { threads: 1 });
+  const crop = m.contract.expressionCrop;
+  t.ok(crop && crop.size >= 64 && crop.scale > 0 && crop.scale < 1, `an expression crop tighter than the face box: ${JSON.stringify(crop)}`);
+  const S = m.contract.cropSize, X = crop!.size;
+  const image = new Float32Array(3 * S * S).fill(0.4);
+  const withCrop = await m.step(image.slice(), 150, m.createState(), new Float32Array(3 * X * X).fill(0.4));
+  t.equal(withCrop.expression?.length, 57, '57 weights from a crop');
+  t.ok(withCrop.expression!.every((w) => w >= 0 && w <= 1), 'each in 0..1');
+  const without = await m.step(image.slice(), 150, m.createState());
+  t.equal(without.expression, undefined, 'no crop, no weights (the maps alone)');
+  for (const k of ['depth', 'canonical', 'parts'] as const) t.same(without[k], withCrop[k], `${k} does not depend on the expression crop`);
+  await t.rejects(m.step(image.slice(), 150, m.createState(), new Float32Array(10)), { name: 'InputError', message: /expression image has 10 values/ });
+  await m.close();
+});
+
 t.test('FaceModel.load() of a file that is not a facelive model says so', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'model-'));
   writeFileSync(join(dir, 'junk.onnx'), 'not a model at all');

@@ -8,10 +8,10 @@
  *   tracking   points seeded on frame 0 of 300-frame sequences, canonical lookup vs pyramidal Lucas–Kanade
  *   stability  frame-to-frame jitter on a static head with sensor noise, window 8 vs window 1 (and the smooth part of
  *              the depth jitter: its 16x16-block means, the scale of the attention's tokens)
- *   speed      ms per step for window 1 and window 8
+ *   speed      ms per step for window 1 and window 8 (--compare FILE: another model's, in turns with this one's)
  *
  *   npm run bench -- model [--model models/facestream-small.onnx] [--test data/synth128/test]
- *                          [--long data/synth128/test-long]
+ *                          [--long data/synth128/test-long] [--only speed,stability,accuracy,tracking] [--compare FILE]
  * Make the data first (see models/README.md):
  *   facelive synth --out data/synth128/test --sequences 24 --frames 24 --size 128 --seed 300 --split test --raster
  *   facelive synth --out data/synth128/test-long --sequences 3 --frames 300 --size 128 --seed 301 --split test --raster
@@ -299,27 +299,42 @@ async function stability(model: FaceModel) {
   return { window1: w1, window8: w8, depthRatio: round(w8.depthJitterMm / w1.depthJitterMm, 2), canonicalRatio: round(w8.canonicalJitterMm / w1.canonicalJitterMm, 2) };
 }
 
-async function speed(model: FaceModel) {
+async function speed(model: FaceModel, other?: FaceModel) {
   const S = model.contract.cropSize;
   const image = imageToModelInput(renderScene({ size: S, identity: 5 }).frame.rgb, S);
-  const time = async (window: 1 | 8) => {
-    const state: StreamState = model.createState();
-    for (let i = 0; i < 20; i++) await model.step(image, S * 1.2, state);
-    const ms: number[] = [];
-    for (let i = 0; i < 200; i++) {
+  // a model with an expression crop gets one (a grey one: the cost is the same)
+  const expressionImage = (m: FaceModel) => (m.contract.expressionCrop ? new Float32Array(3 * m.contract.expressionCrop.size ** 2).fill(0.5) : undefined);
+  const ms = new Map<string, number[]>();
+  const time = async (m: FaceModel, key: string, window: 1 | 8, steps: number) => {
+    const state: StreamState = m.createState();
+    for (let i = 0; i < 10; i++) await m.step(image, S * 1.2, state, expressionImage(m));
+    const got = ms.get(key) ?? [];
+    for (let i = 0; i < steps; i++) {
       if (window === 1) FaceModel.reset(state);
       const t0 = performance.now();
-      await model.step(image, S * 1.2, state);
-      ms.push(performance.now() - t0);
+      await m.step(image, S * 1.2, state, expressionImage(m));
+      got.push(performance.now() - t0);
     }
-    ms.sort((a, b) => a - b);
-    return { p50: round(ms[100], 2), p95: round(ms[190], 2) };
+    ms.set(key, got);
   };
-  return { window1Ms: await time(1), window8Ms: await time(8) };
+  // with --compare, both models take turns in rounds of 25 steps: this machine's speed drifts within minutes
+  const rounds = other ? 8 : 1;
+  for (let r = 0; r < rounds; r++) for (const w of [1, 8] as const) {
+    await time(model, `window${w}Ms`, w, 200 / rounds);
+    if (other) await time(other, `compare.window${w}Ms`, w, 200 / rounds);
+  }
+  const stats = (key: string) => {
+    const v = [...ms.get(key)!].sort((a, b) => a - b);
+    return { p50: round(v[Math.floor(v.length / 2)], 2), p95: round(v[Math.floor(v.length * 0.95)], 2) };
+  };
+  return {
+    window1Ms: stats('window1Ms'), window8Ms: stats('window8Ms'),
+    ...(other ? { compare: { model: `${other.contract.name} ${other.contract.version}`, window1Ms: stats('compare.window1Ms'), window8Ms: stats('compare.window8Ms') } } : {}),
+  };
 }
 
 export async function benchModel(argv: string[]): Promise<void> {
-  const v = parseFlags('bench model', argv, { model: { type: 'string' }, test: { type: 'string' }, long: { type: 'string' }, only: { type: 'string' } });
+  const v = parseFlags('bench model', argv, { model: { type: 'string' }, test: { type: 'string' }, long: { type: 'string' }, only: { type: 'string' }, compare: { type: 'string' } });
   const root = projectRoot();
   const modelPath = (v.model as string) ?? DEFAULT_MODEL_PATH;
   const testDir = (v.test as string) ?? join(root, 'data', 'synth128', 'test');
@@ -327,7 +342,11 @@ export async function benchModel(argv: string[]): Promise<void> {
   const only = new Set(((v.only as string) ?? 'speed,stability,accuracy,tracking').split(','));
   const model = await FaceModel.load(modelPath);
   const results: Record<string, unknown> = { model: model.contract.name, version: model.contract.version };
-  if (only.has('speed')) console.log('speed', JSON.stringify((results.speed = await speed(model))));
+  if (only.has('speed')) {
+    const other = typeof v.compare === 'string' ? await FaceModel.load(v.compare) : undefined;
+    console.log('speed', JSON.stringify((results.speed = await speed(model, other))));
+    await other?.close();
+  }
   if (only.has('stability')) console.log('stability', JSON.stringify((results.stability = await stability(model))));
   if (only.has('accuracy')) {
     const seqs = listSequences(testDir);

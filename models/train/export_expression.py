@@ -6,7 +6,7 @@ input, `expression_image`, and gives the `expression` output. The contract gains
 
   /usr/bin/python3 models/train/export_expression.py --model models/facestream-small.onnx \
       --checkpoint models/train/runs/expr-net/checkpoint.pt --out models/facestream-small.onnx --version 1.8.0 \
-      --fixtures models/fixtures/facestream-small-parity --crops data/expr256/test
+      --calibrate data/expr320/test --fixtures models/fixtures/facestream-small-parity --crops data/expr320/test
 """
 import argparse
 import copy

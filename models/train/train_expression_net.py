@@ -1,16 +1,18 @@
-"""Train the expression network: a small CNN of its own that reads blendshape weights and gaze from a tight crop
-of the face, framed from the face box the engine already has (no trunk features).
+"""Train the expression network: a small CNN of its own that reads the 57 blendshape weights (gaze included) from a
+tight crop of the face, framed from the face box the engine already has (no trunk features).
 
-  /usr/bin/python3 models/train/train_expression_net.py --data data/synth128/shuffled-1 data/synth128/shuffled-2 \
-      --test data/synth128/gaze-test --out models/train/runs/expr-net --minutes 30
+  /usr/bin/python3 models/train/train_expression_net.py --data data/expr320/train-0 data/expr320/train-1 \
+      --test data/expr320/test --out models/train/runs/expr-net --minutes 50     # data: expressionCrops.ts
 
-Why: branches on the trunk's features (train_expression.py) fitted neither held-out nor their own training frames
-(r >= 0.5 for 11 of 57 shapes on frames they were trained on): the trunk's features are made for the canonical
-maps, which by design ignore the expression. This network sees only the face, at a framing of its own.
+Why: the branch on the trunk's features (train_expression.py) fitted neither held-out nor its own training frames
+(r >= 0.5 for 11 of 57 shapes on frames it was trained on): its 128-px crop gives brows to chin 30-60 px, and the
+trunk's features are made for the canonical maps, which by design ignore the expression. This network sees only the
+face, at a framing and resolution of its own.
 
-Samples are single frames. The crop is the engine's face box (face-mask extent / FILL, shared/faceRegion.ts) scaled
-by CROP_SCALE, jittered in place, size and angle like a tracked box; a mirrored crop swaps left and right shapes.
-Loss: binary cross-entropy plus L1 on the weights in [0, 1].
+Samples are single frames. The crop is the engine's face box (boxFromMask framing, server/engine/faceRegion.ts)
+scaled by CROP_SCALE, jittered in place, size and angle like a tracked box; a mirrored crop swaps left and right
+shapes. Loss: binary cross-entropy plus L1 on the weights in [0, 1]. Scores on --test: Pearson r and mean absolute
+error per shape against the all-zero guess.
 """
 import argparse
 import json

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from facelive_model.data import to_gray, with_sensor_noise  # noqa: E402
+from train_expression import mirror_permutation, score  # noqa: E402  (the branch's trainer: the same naming and scores)
 
 CROP_SCALE = 0.62             # the expression crop: the engine's box, tighter: brows to chin (the 68 landmarks span
                               # 0.43 x 0.50 of the box, median; 0.49 x 0.57 at the 95th percentile) with a margin
@@ -57,15 +58,6 @@ class ExpressionNet(nn.Module):
         return self.head(self.features((x - 0.45) / 0.25))
 
 
-def mirror_permutation(names):
-    perm = list(range(len(names)))
-    for i, n in enumerate(names):
-        twin = n[:-2] + ('_R' if n.endswith('_L') else '_L') if n.endswith(('_L', '_R')) else None
-        if twin in names:
-            perm[i] = names.index(twin)
-    return perm
-
-
 def crop_thetas(boxes, W, rng: random.Random | None):
     """[B,4] boxes -> [B,2,3] affine grids for grid_sample (align_corners=False), jittered when rng is given;
     and which were mirrored."""
@@ -87,8 +79,8 @@ def crop_thetas(boxes, W, rng: random.Random | None):
 
 
 class Frames:
-    """Crops written by expressionCrops.ts (one or more folders): loose crops in memory, the engine's box in each,
-    weights."""
+    """Crops written by expressionCrops.ts (one or more folders): loose crops in memory, the engine's box in each
+    (the same for all: their centre, their side / loose_scale), weights."""
 
     def __init__(self, roots):
         crops, boxes, weights = [], [], []
@@ -100,7 +92,8 @@ class Frames:
             if meta['expression_names'] != self.names:
                 raise SystemExit(f'{root}: its expression names differ from the first folder\'s')
             crops.append(np.fromfile(os.path.join(root, 'crops.u8'), np.uint8).reshape(n, C, C, 3))
-            boxes.append(np.fromfile(os.path.join(root, 'boxes.f32'), np.float32).reshape(n, 3))
+            # every crop is centred on the engine's box, its side the box's x loose_scale
+            boxes.append(np.tile(np.float32([(C - 1) / 2, (C - 1) / 2, C / meta['loose_scale']]), (n, 1)))
             weights.append(np.fromfile(os.path.join(root, 'weights.f32'), np.float32).reshape(n, len(self.names)))
         self.imgs = np.concatenate(crops)
         self.boxes = np.concatenate(boxes)
@@ -147,20 +140,6 @@ def augment_photometric(x, rng: random.Random):
             img = F.avg_pool2d(F.pad(img, (1, 1, 1, 1), mode='replicate'), 3, 1) if rng.random() < 0.5 else img
         out.append(img)
     return torch.cat(out)
-
-
-def score(pred, truth, names):
-    rows, strong, fair = [], 0, 0
-    for k, n in enumerate(names):
-        t, p = truth[:, k], pred[:, k]
-        r = float(np.corrcoef(t, p)[0, 1]) if t.std() > 1e-3 and p.std() > 1e-6 else None
-        rows.append({'shape': n, 'r': r, 'mae': float(np.abs(p - t).mean()), 'zero_mae': float(np.abs(t).mean())})
-        strong += r is not None and r >= 0.8
-        fair += r is not None and r >= 0.5
-    varying = sum(1 for k in range(len(names)) if truth[:, k].std() > 1e-3)
-    below = sum(1 for r in rows if r['mae'] < r['zero_mae'] or r['zero_mae'] == 0 and r['mae'] < 0.01)
-    return {'shapes_r_ge_0_8': strong, 'shapes_r_ge_0_5': fair, 'shapes_varying': varying, 'mae': float(np.abs(pred - truth).mean()),
-            'zero_mae': float(np.abs(truth).mean()), 'shapes_below_zero_mae': below, 'per_shape': rows}
 
 
 def predict(net, frames: Frames, batch=256, device='cpu'):

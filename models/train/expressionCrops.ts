@@ -8,8 +8,8 @@
  *   npm run build && node build/models/train/expressionCrops.js --out data/expr320/train-0 --sequences 900 \
  *       --frames 16 --size 320 --seed 800 --split train --expressions shuffled
  *
- * Writes crops.u8 ([N, C, C, 3] sRGB), weights.f32 ([N, 57]), boxes.f32 ([N, 3]: the engine's box in loose-crop
- * pixels, centre x, y and side) and meta.json. Frames without a face in view are skipped.
+ * Writes crops.u8 ([N, C, C, 3] sRGB, each centred on the engine's box, its side the box's × loose_scale),
+ * weights.f32 ([N, 57]) and meta.json. Frames without a face in view are skipped.
  */
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,7 +40,7 @@ function main(): void {
   mkdirSync(v.out, { recursive: true });
   const assets = loadHeadAssets();
   const C = LOOSE_SIZE, E = EXPRESSION_NAMES.length;
-  const crops = openSync(join(v.out, 'crops.u8'), 'w'), weights = openSync(join(v.out, 'weights.f32'), 'w'), boxes = openSync(join(v.out, 'boxes.f32'), 'w');
+  const crops = openSync(join(v.out, 'crops.u8'), 'w'), weights = openSync(join(v.out, 'weights.f32'), 'w');
   const whole = new CropPlacement(wholeFrameBox(size, size), size);
   const u8 = new Uint8Array(C * C * 3);
   let n = 0, skipped = 0;
@@ -61,13 +61,11 @@ function main(): void {
       for (let i = 0; i < C * C; i++) for (let k = 0; k < 3; k++) u8[i * 3 + k] = Math.round(Math.min(1, Math.max(0, rgb[k * C * C + i])) * 255);
       writeSync(crops, u8);
       writeSync(weights, new Uint8Array(Float32Array.from(fr.expression.subarray(0, E)).buffer));
-      const mid = (C - 1) / 2;
-      writeSync(boxes, new Uint8Array(Float32Array.of(mid, mid, C / LOOSE_SCALE).buffer));
       n++;
     }
     if ((s - first + 1) % 50 === 0) process.stderr.write(`${s - first + 1}/${sequences} sequences, ${n} crops, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   }
-  for (const fd of [crops, weights, boxes]) closeSync(fd);
+  for (const fd of [crops, weights]) closeSync(fd);
   writeFileSync(join(v.out, 'meta.json'), JSON.stringify({
     format: 'facelive-expression-crops-1', count: n, skipped, crop_size: C, loose_scale: LOOSE_SCALE, fill: FACE_REGION_DEFAULTS.fill,
     render: { sequences, first, frames, size, seed, split, expressions }, expression_names: EXPRESSION_NAMES,
